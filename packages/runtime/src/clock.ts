@@ -1,3 +1,5 @@
+import { Heap } from './heap.js'
+
 /** A scheduled callback that can be cancelled before it runs. */
 export interface Timer {
   /** Cancels the callback; a no-op once it has run or was cancelled. */
@@ -76,7 +78,7 @@ interface SimTimer {
 export class SimClock implements Clock {
   private current: number
   private seq = 0
-  private readonly heap: SimTimer[] = []
+  private readonly heap = new Heap<SimTimer>((a, b) => a.due < b.due || (a.due === b.due && a.seq < b.seq))
 
   constructor(start = 0) {
     this.current = start
@@ -101,13 +103,13 @@ export class SimClock implements Clock {
 
   /** Number of timers waiting to run. */
   pending(): number {
-    return this.heap.filter((t) => !t.cancelled).length
+    return this.heap.toArray().filter((t) => !t.cancelled).length
   }
 
   /** When the next timer is due, or undefined when none is waiting. */
   nextDue(): number | undefined {
     this.dropCancelled()
-    return this.heap[0]?.due
+    return this.heap.peek()?.due
   }
 
   /**
@@ -117,13 +119,13 @@ export class SimClock implements Clock {
    */
   step(): boolean {
     this.dropCancelled()
-    const timer = this.pop()
+    const timer = this.heap.pop()
     if (timer === undefined) return false
     this.current = Math.max(this.current, timer.due)
     if (timer.interval > 0) {
       timer.due = this.current + timer.interval
       timer.seq = this.seq++
-      this.push(timer)
+      this.heap.push(timer)
     }
     timer.fn()
     return true
@@ -161,48 +163,12 @@ export class SimClock implements Clock {
 
   private schedule(fn: () => void, delay: number, interval: number): Timer {
     const timer: SimTimer = { due: this.current + delay, seq: this.seq++, fn, interval, cancelled: false }
-    this.push(timer)
+    this.heap.push(timer)
     return { cancel: () => { timer.cancelled = true } }
   }
 
   private dropCancelled(): void {
-    while (this.heap.length > 0 && this.heap[0]!.cancelled) this.pop()
-  }
-
-  private less(a: SimTimer, b: SimTimer): boolean {
-    return a.due < b.due || (a.due === b.due && a.seq < b.seq)
-  }
-
-  private push(timer: SimTimer): void {
-    const heap = this.heap
-    heap.push(timer)
-    let i = heap.length - 1
-    while (i > 0) {
-      const parent = (i - 1) >> 1
-      if (!this.less(heap[i]!, heap[parent]!)) break
-      ;[heap[i], heap[parent]] = [heap[parent]!, heap[i]!]
-      i = parent
-    }
-  }
-
-  private pop(): SimTimer | undefined {
-    const heap = this.heap
-    const top = heap[0]
-    const last = heap.pop()
-    if (top === undefined || last === undefined || heap.length === 0) return top
-    heap[0] = last
-    let i = 0
-    for (;;) {
-      const l = 2 * i + 1
-      const r = l + 1
-      let smallest = i
-      if (l < heap.length && this.less(heap[l]!, heap[smallest]!)) smallest = l
-      if (r < heap.length && this.less(heap[r]!, heap[smallest]!)) smallest = r
-      if (smallest === i) break
-      ;[heap[i], heap[smallest]] = [heap[smallest]!, heap[i]!]
-      i = smallest
-    }
-    return top
+    while (this.heap.peek()?.cancelled === true) this.heap.pop()
   }
 }
 

@@ -91,3 +91,18 @@ describe('logger, metrics and emitter', () => {
     expect(got).toEqual(['n1'])
   })
 })
+
+describe('Heap', () => {
+  it('pops in order, ties in the order the comparator gives', async () => {
+    const { Heap } = await import('../src/index.js')
+    const r = new SeededRandom(3)
+    const heap = new Heap<{ p: number; seq: number }>((a, b) => a.p !== b.p ? a.p > b.p : a.seq < b.seq)
+    const items = Array.from({ length: 200 }, (_, seq) => ({ p: r.int(5), seq }))
+    for (const item of items) heap.push(item)
+    const out = []
+    while (heap.size > 0) out.push(heap.pop()!)
+    const expected = items.slice().sort((a, b) => b.p - a.p || a.seq - b.seq)
+    expect(out).toEqual(expected)
+    expect(heap.pop()).toBeUndefined()
+  })
+})
