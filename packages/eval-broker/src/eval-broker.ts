@@ -1,0 +1,585 @@
+import {
+  noopLogger,
+  noopMetrics,
+  systemClock,
+  systemRandom,
+  type Clock,
+  type Logger,
+  type Metrics,
+  type Random,
+  type Timer,
+} from '@nomadic/runtime'
+import type { Evaluation } from '@nomadic/structs'
+import {
+  DEFAULT_DELIVERY_LIMIT,
+  DEFAULT_INITIAL_NACK_DELAY_MS,
+  DEFAULT_NACK_TIMEOUT_MS,
+  DEFAULT_SUBSEQUENT_NACK_DELAY_MS,
+  FAILED_QUEUE,
+} from './constants.js'
+import { DelayQueue } from './delay-queue.js'
+import {
+  BrokerDisabledError,
+  EvalIdMismatchError,
+  EvalNotFoundError,
+  EvalNotOutstandingError,
+  EvalTokenMismatchError,
+  InvalidOptionError,
+  OutstandingTokenMismatchError,
+} from './errors.js'
+import { waitMs, waitUntilMs, type BrokerEvaluation } from './evaluation.js'
+import { ExpiryList, type Expiring } from './expiry-list.js'
+import { Heap } from './heap.js'
+import { JobMap } from './job-map.js'
+import { randomToken } from './token.js'
+
+/** What the broker is built from; every part has a default. */
+export interface EvalBrokerComponents {
+  /** Source of time for nack timers and delays (default: the system clock). */
+  clock?: Clock
+  /** Breaks priority ties between scheduler queues and draws delivery tokens (default: Math.random). */
+  random?: Random
+  logger?: Logger
+  metrics?: Metrics
+}
+
+/** Tunables, with Nomad's defaults. */
+export interface EvalBrokerOptions {
+  /** An outstanding eval not acked within this time is nacked (default 60 s). */
+  nackTimeoutMs?: number
+  /** Deliveries after which a nacked eval goes to the `_failed` queue (default 3). */
+  deliveryLimit?: number
+  /** Wait before a once-nacked eval is ready again (default 1 s). */
+  initialNackDelayMs?: number
+  /** After the n-th nack (n ≥ 2) the eval waits (n−1)× this (default 20 s). */
+  subsequentNackDelayMs?: number
+}
+
+/** One delivery of an evaluation: ack or nack it with `token`. */
+export interface Delivery<E> {
+  eval: E
+  token: string
+}
+
+/** How `dequeue` waits. */
+export interface DequeueOptions {
+  /** Give up after this many milliseconds and resolve undefined; 0 or absent waits until work arrives. */
+  timeout?: number
+  /** Aborting rejects the pending dequeue with the signal's reason. */
+  signal?: AbortSignal
+}
+
+/** Counts per scheduler queue. */
+export interface SchedulerStats {
+  ready: number
+  unacked: number
+}
+
+/** A snapshot of the broker's counters (Nomad's `BrokerStats`). */
+export interface BrokerStats {
+  /** Evals in ready queues, waiting for a scheduler. */
+  totalReady: number
+  /** Evals delivered and not yet acked or nacked. */
+  totalUnacked: number
+  /** Evals waiting behind another eval of the same job. */
+  totalBlocked: number
+  /** Evals waiting for a `Wait`, `WaitUntil` or nack re-enqueue delay to pass. */
+  totalWaiting: number
+  byScheduler: Record<string, SchedulerStats>
+}
+
+/** The broker's record of an eval it holds, from enqueue until ack. */
+interface Tracked<E> {
+  eval: E
+  /** Deliveries so far (Nomad's `evals[id]`). */
+  dequeues: number
+  /** Insertion order into the heap it is in: the last tie-breaker. */
+  seq: number
+}
+
+/** A delivered eval, its token and its nack timer. */
+interface Outstanding<E> extends Expiring {
+  tracked: Tracked<E>
+  token: string
+  /** The queue it was dequeued from (its type, or `_failed`). */
+  queue: string
+  paused: boolean
+}
+
+/** The one eval of a job that may be ready or in flight, and the job's other evals behind it. */
+interface JobSlot<E> {
+  current: string | undefined
+  pending: Heap<Tracked<E>> | undefined
+}
+
+interface Waiter<E> {
+  schedulers: readonly string[]
+  resolve(delivery: Delivery<E> | undefined): void
+  reject(error: unknown): void
+  timer: Timer | undefined
+  signal: AbortSignal | undefined
+  onAbort: (() => void) | undefined
+}
+
+function compareIndex(a: BrokerEvaluation, b: BrokerEvaluation): number {
+  return a.CreateIndex < b.CreateIndex ? -1 : a.CreateIndex > b.CreateIndex ? 1 : 0
+}
+
+/** Ready-queue order: higher priority first, then older (lower CreateIndex), then arrival. */
+function readyLess<E extends BrokerEvaluation>(a: Tracked<E>, b: Tracked<E>): boolean {
+  if (a.eval.Priority !== b.eval.Priority) return a.eval.Priority > b.eval.Priority
+  const byIndex = compareIndex(a.eval, b.eval)
+  return byIndex !== 0 ? byIndex < 0 : a.seq < b.seq
+}
+
+/** Within one job Nomad orders by CreateIndex only: priority does not reorder a job's evals. */
+function pendingLess<E extends BrokerEvaluation>(a: Tracked<E>, b: Tracked<E>): boolean {
+  const byIndex = compareIndex(a.eval, b.eval)
+  return byIndex !== 0 ? byIndex < 0 : a.seq < b.seq
+}
+
+function positive(option: string, value: number | undefined, fallback: number, allowZero = true): number {
+  const v = value ?? fallback
+  if (!Number.isFinite(v) || v < 0 || (!allowZero && v === 0)) {
+    throw new InvalidOptionError(option, `must be a ${allowZero ? 'non-negative' : 'positive'} finite number, got ${v}`)
+  }
+  return v
+}
+
+/**
+ * Nomad's evaluation broker: an in-memory, leader-only queue that hands evaluations to schedulers
+ * with at-least-once delivery. Each job has at most one eval ready or in flight (the others wait
+ * in the job's queue); ready evals are ordered per scheduler type by priority, then creation index;
+ * a delivery not acked within the nack timeout is nacked; a nacked eval is re-enqueued after a
+ * growing delay, and after the delivery limit it moves to the `_failed` queue.
+ *
+ * @example
+ * const broker = new EvalBroker({ clock })
+ * broker.setEnabled(true)
+ * broker.enqueue(evaluation)
+ * const delivery = await broker.dequeue(['service'], { timeout: 1000 })
+ * if (delivery) broker.ack(delivery.eval.ID, delivery.token)
+ */
+export class EvalBroker<E extends BrokerEvaluation = Evaluation> {
+  readonly nackTimeoutMs: number
+  readonly deliveryLimit: number
+  readonly initialNackDelayMs: number
+  readonly subsequentNackDelayMs: number
+
+  private readonly clock: Clock
+  private readonly random: Random
+  private readonly logger: Logger
+  private readonly metrics: Metrics
+
+  private enabled = false
+  private seq = 0
+  /** Every eval the broker holds, by ID: de-duplicates enqueues and counts deliveries. */
+  private readonly tracked = new Map<string, Tracked<E>>()
+  private readonly jobs = new JobMap<JobSlot<E>>()
+  private readonly ready = new Map<string, Heap<Tracked<E>>>()
+  private readonly unacked = new Map<string, Outstanding<E>>()
+  private readonly byToken = new Map<string, Outstanding<E>>()
+  /** Re-enqueues of an outstanding eval, by its token: released on ack, dropped on nack. */
+  private readonly requeue = new Map<string, E>()
+  private readonly delayed: DelayQueue<Tracked<E>>
+  private readonly nackTimers: ExpiryList<Outstanding<E>>
+  private waiters: Array<Waiter<E>> = []
+  private readonly schedulerStats = new Map<string, SchedulerStats>()
+  private totalReady = 0
+  private totalBlocked = 0
+  private readonly eligible: string[] = []
+
+  constructor(components: EvalBrokerComponents = {}, options: EvalBrokerOptions = {}) {
+    this.clock = components.clock ?? systemClock
+    this.random = components.random ?? systemRandom
+    this.logger = components.logger ?? noopLogger
+    this.metrics = components.metrics ?? noopMetrics
+    this.nackTimeoutMs = positive('nackTimeoutMs', options.nackTimeoutMs, DEFAULT_NACK_TIMEOUT_MS, false)
+    this.deliveryLimit = positive('deliveryLimit', options.deliveryLimit, DEFAULT_DELIVERY_LIMIT, false)
+    this.initialNackDelayMs = positive('initialNackDelayMs', options.initialNackDelayMs, DEFAULT_INITIAL_NACK_DELAY_MS)
+    this.subsequentNackDelayMs = positive(
+      'subsequentNackDelayMs',
+      options.subsequentNackDelayMs,
+      DEFAULT_SUBSEQUENT_NACK_DELAY_MS,
+    )
+    this.delayed = new DelayQueue(this.clock, (t) => {
+      this.enqueueReady(t, t.eval.Type)
+      this.serveWaiters()
+    })
+    this.nackTimers = new ExpiryList(this.clock, this.nackTimeoutMs, (o) => this.expire(o))
+  }
+
+  /** Whether the broker accepts work (only on the leader). */
+  isEnabled(): boolean {
+    return this.enabled
+  }
+
+  /**
+   * Enables the broker on the leader; disabling flushes everything: pending dequeues reject with
+   * {@link BrokerDisabledError}, timers stop, and every eval is forgotten.
+   */
+  setEnabled(enabled: boolean): void {
+    if (enabled === this.enabled) return
+    this.enabled = enabled
+    if (!enabled) this.flush()
+  }
+
+  /** Same as `setEnabled(false)`: idempotent, and leaves no timer behind. */
+  stop(): void {
+    this.setEnabled(false)
+  }
+
+  /** Enqueues a new evaluation. Ignored when disabled or when the eval ID is already held. */
+  enqueue(evaluation: E): void {
+    this.processEnqueue(evaluation, '')
+    this.serveWaiters()
+  }
+
+  /**
+   * Enqueues many evaluations at once, each with the delivery token it is re-enqueued under (or
+   * ''). An eval that is outstanding under that token is held until the delivery is acked (then
+   * enqueued) or nacked (then dropped). Waiting schedulers are served only after all are queued,
+   * so they get the highest-priority work.
+   */
+  enqueueAll(evaluations: Iterable<readonly [E, string]>): void {
+    for (const [evaluation, token] of evaluations) this.processEnqueue(evaluation, token)
+    this.serveWaiters()
+  }
+
+  /**
+   * Takes the highest-priority ready eval across the given scheduler queues (ties between queues
+   * at random), arming its nack timer. Waits for work up to `timeout` ms (0: without limit) and
+   * resolves undefined on timeout. Rejects with {@link BrokerDisabledError} when disabled.
+   */
+  dequeue(schedulers: readonly string[], options: DequeueOptions = {}): Promise<Delivery<E> | undefined> {
+    if (!this.enabled) return Promise.reject(new BrokerDisabledError())
+    const delivery = this.scan(schedulers)
+    if (delivery !== undefined) return Promise.resolve(delivery)
+    const { timeout = 0, signal } = options
+    if (signal?.aborted) return Promise.reject(signal.reason)
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter<E> = { schedulers, resolve, reject, timer: undefined, signal, onAbort: undefined }
+      if (timeout > 0) {
+        waiter.timer = this.clock.setTimeout(() => {
+          this.removeWaiter(waiter)
+          resolve(undefined)
+        }, timeout)
+      }
+      if (signal !== undefined) {
+        waiter.onAbort = () => {
+          this.removeWaiter(waiter)
+          reject(signal.reason)
+        }
+        signal.addEventListener('abort', waiter.onAbort, { once: true })
+      }
+      this.waiters.push(waiter)
+    })
+  }
+
+  /** Like {@link EvalBroker.dequeue} without waiting: a delivery, or undefined when nothing is ready. */
+  tryDequeue(schedulers: readonly string[]): Delivery<E> | undefined {
+    if (!this.enabled) throw new BrokerDisabledError()
+    return this.scan(schedulers)
+  }
+
+  /** The delivery token of an outstanding (delivered, not yet acked) eval, or undefined. */
+  outstanding(evalId: string): string | undefined {
+    return this.unacked.get(evalId)?.token
+  }
+
+  /** Restarts the nack timer of an outstanding eval (the scheduler proved it is alive). */
+  outstandingReset(evalId: string, token: string): void {
+    const o = this.outstandingFor(evalId, token)
+    if (!o.paused) this.nackTimers.arm(o)
+  }
+
+  /** Stops the nack timer while the eval's plan waits in the plan queue. */
+  pauseNackTimeout(evalId: string, token: string): void {
+    const o = this.outstandingFor(evalId, token)
+    this.nackTimers.disarm(o)
+    o.paused = true
+  }
+
+  /** Re-arms a paused nack timer with the full timeout. */
+  resumeNackTimeout(evalId: string, token: string): void {
+    const o = this.outstandingFor(evalId, token)
+    o.paused = false
+    this.nackTimers.arm(o)
+  }
+
+  /**
+   * Acknowledges a delivery: the eval is done. The job's next eval (by creation index) becomes
+   * ready, and an eval re-enqueued under this token is enqueued.
+   */
+  ack(evalId: string, token: string): void {
+    try {
+      const o = this.lookup(evalId, token)
+      this.release(o)
+      this.tracked.delete(evalId)
+      const e = o.tracked.eval
+      const slot = this.jobs.get(e.Namespace, e.JobID)
+      if (slot !== undefined && slot.current === evalId) {
+        slot.current = undefined
+        const next = slot.pending?.pop()
+        if (next !== undefined) {
+          this.totalBlocked--
+          if (slot.pending!.size === 0) slot.pending = undefined
+          this.enqueueReady(next, next.eval.Type)
+        } else {
+          this.jobs.delete(e.Namespace, e.JobID)
+        }
+      }
+      const again = this.requeue.get(token)
+      if (again !== undefined) {
+        this.requeue.delete(token)
+        this.processEnqueue(again, '')
+      }
+    } finally {
+      this.requeue.delete(token)
+    }
+    this.serveWaiters()
+  }
+
+  /**
+   * Negatively acknowledges a delivery: the eval is re-enqueued after the nack delay, or moved to
+   * the `_failed` queue once it reached the delivery limit. An eval re-enqueued under this token
+   * is dropped.
+   */
+  nack(evalId: string, token: string): void {
+    this.requeue.delete(token)
+    const o = this.lookup(evalId, token)
+    this.release(o)
+    this.redeliver(o.tracked)
+    this.serveWaiters()
+  }
+
+  /** A snapshot of the counters. */
+  stats(): BrokerStats {
+    const byScheduler: Record<string, SchedulerStats> = {}
+    for (const [name, s] of this.schedulerStats) byScheduler[name] = { ready: s.ready, unacked: s.unacked }
+    return {
+      totalReady: this.totalReady,
+      totalUnacked: this.unacked.size,
+      totalBlocked: this.totalBlocked,
+      totalWaiting: this.delayed.size,
+      byScheduler,
+    }
+  }
+
+  /** Writes the counters as gauges (Nomad's `nomad.broker.*`); call it periodically on the leader. */
+  emitStats(): void {
+    const s = this.stats()
+    this.metrics.gauge('nomad.broker.total_ready', s.totalReady)
+    this.metrics.gauge('nomad.broker.total_unacked', s.totalUnacked)
+    this.metrics.gauge('nomad.broker.total_blocked', s.totalBlocked)
+    this.metrics.gauge('nomad.broker.total_waiting', s.totalWaiting)
+    for (const [name, q] of Object.entries(s.byScheduler)) {
+      this.metrics.gauge(`nomad.broker.${name}.ready`, q.ready)
+      this.metrics.gauge(`nomad.broker.${name}.unacked`, q.unacked)
+    }
+  }
+
+  private processEnqueue(evaluation: E, token: string): void {
+    if (!this.enabled) return
+    if (this.tracked.has(evaluation.ID)) {
+      // A scheduler re-enqueues the eval it is working on: hold it until that delivery ends.
+      if (token !== '' && this.unacked.get(evaluation.ID)?.token === token) this.requeue.set(token, evaluation)
+      return
+    }
+    const t: Tracked<E> = { eval: evaluation, dequeues: 0, seq: 0 }
+    this.tracked.set(evaluation.ID, t)
+    const wait = waitMs(evaluation)
+    if (wait > 0) {
+      this.delayed.push(t, this.clock.now() + wait)
+      return
+    }
+    const until = waitUntilMs(evaluation)
+    if (until !== undefined && until > this.clock.now()) {
+      this.delayed.push(t, until)
+      return
+    }
+    this.enqueueReady(t, evaluation.Type)
+  }
+
+  /** Puts an eval in `queue`, unless another eval of its job is ready or in flight. */
+  private enqueueReady(t: Tracked<E>, queue: string): void {
+    const e = t.eval
+    const slot = this.jobs.get(e.Namespace, e.JobID)
+    if (slot === undefined) {
+      this.jobs.set(e.Namespace, e.JobID, { current: e.ID, pending: undefined })
+    } else if (slot.current === undefined) {
+      slot.current = e.ID
+    } else if (slot.current !== e.ID) {
+      t.seq = this.seq++
+      ;(slot.pending ??= new Heap<Tracked<E>>(pendingLess)).push(t)
+      this.totalBlocked++
+      return
+    }
+    let heap = this.ready.get(queue)
+    if (heap === undefined) {
+      heap = new Heap<Tracked<E>>(readyLess)
+      this.ready.set(queue, heap)
+    }
+    t.seq = this.seq++
+    heap.push(t)
+    this.totalReady++
+    this.statsFor(queue).ready++
+  }
+
+  private scan(schedulers: readonly string[]): Delivery<E> | undefined {
+    const eligible = this.eligible
+    eligible.length = 0
+    let best = 0
+    for (const name of schedulers) {
+      const head = this.ready.get(name)?.peek()
+      if (head === undefined) continue
+      const priority = head.eval.Priority
+      if (eligible.length === 0 || priority > best) {
+        eligible.length = 0
+        eligible.push(name)
+        best = priority
+      } else if (priority === best) {
+        eligible.push(name)
+      }
+    }
+    if (eligible.length === 0) return undefined
+    const name = eligible.length === 1 ? eligible[0]! : eligible[this.random.int(eligible.length)]!
+    return this.deliver(name)
+  }
+
+  private deliver(queue: string): Delivery<E> {
+    const t = this.ready.get(queue)!.pop()!
+    const token = randomToken(this.random)
+    const o: Outstanding<E> = {
+      tracked: t,
+      token,
+      queue,
+      paused: false,
+      deadline: 0,
+      prev: undefined,
+      next: undefined,
+      linked: false,
+    }
+    this.unacked.set(t.eval.ID, o)
+    this.byToken.set(token, o)
+    this.nackTimers.arm(o)
+    t.dequeues++
+    this.totalReady--
+    const s = this.statsFor(queue)
+    s.ready--
+    s.unacked++
+    return { eval: t.eval, token }
+  }
+
+  private lookup(evalId: string, token: string): Outstanding<E> {
+    const o = this.unacked.get(evalId)
+    if (o === undefined) throw new EvalNotFoundError(evalId)
+    if (o.token !== token) {
+      const other = this.byToken.get(token)
+      if (other !== undefined) throw new EvalIdMismatchError(evalId, other.tracked.eval.ID)
+      throw new EvalTokenMismatchError(evalId)
+    }
+    return o
+  }
+
+  private outstandingFor(evalId: string, token: string): Outstanding<E> {
+    const o = this.unacked.get(evalId)
+    if (o === undefined) throw new EvalNotOutstandingError(evalId)
+    if (o.token !== token) throw new OutstandingTokenMismatchError(evalId)
+    return o
+  }
+
+  /** Ends a delivery's bookkeeping: unacked maps, nack timer, counters. */
+  private release(o: Outstanding<E>): void {
+    this.unacked.delete(o.tracked.eval.ID)
+    this.byToken.delete(o.token)
+    this.nackTimers.disarm(o)
+    this.statsFor(o.queue).unacked--
+  }
+
+  /** After a nack: back to the ready queue after the nack delay, or to `_failed` at the limit. */
+  private redeliver(t: Tracked<E>): void {
+    if (t.dequeues >= this.deliveryLimit) {
+      this.enqueueReady(t, FAILED_QUEUE)
+      return
+    }
+    const delay = this.nackDelay(t.dequeues)
+    if (delay > 0) this.delayed.push(t, this.clock.now() + delay)
+    else this.enqueueReady(t, t.eval.Type)
+  }
+
+  private nackDelay(dequeues: number): number {
+    if (dequeues <= 0) return 0
+    if (dequeues === 1) return this.initialNackDelayMs
+    return (dequeues - 1) * this.subsequentNackDelayMs
+  }
+
+  private expire(o: Outstanding<E>): void {
+    this.logger.warn('evaluation not acked within the nack timeout', {
+      evalId: o.tracked.eval.ID,
+      nackTimeoutMs: this.nackTimeoutMs,
+    })
+    this.metrics.counter('nomad.broker.nack_timeout')
+    this.requeue.delete(o.token)
+    this.release(o)
+    this.redeliver(o.tracked)
+    this.serveWaiters()
+  }
+
+  /** Hands ready work to waiting dequeues, oldest waiter first. */
+  private serveWaiters(): void {
+    if (this.waiters.length === 0 || this.totalReady === 0) return
+    const waiters = this.waiters
+    for (let i = 0; i < waiters.length && this.totalReady > 0; ) {
+      const w = waiters[i]!
+      const delivery = this.scan(w.schedulers)
+      if (delivery === undefined) {
+        i++
+        continue
+      }
+      waiters.splice(i, 1)
+      this.settle(w)
+      w.resolve(delivery)
+    }
+  }
+
+  private removeWaiter(waiter: Waiter<E>): void {
+    const i = this.waiters.indexOf(waiter)
+    if (i >= 0) this.waiters.splice(i, 1)
+    this.settle(waiter)
+  }
+
+  private settle(waiter: Waiter<E>): void {
+    waiter.timer?.cancel()
+    if (waiter.onAbort !== undefined) waiter.signal?.removeEventListener('abort', waiter.onAbort)
+  }
+
+  private statsFor(queue: string): SchedulerStats {
+    let s = this.schedulerStats.get(queue)
+    if (s === undefined) {
+      s = { ready: 0, unacked: 0 }
+      this.schedulerStats.set(queue, s)
+    }
+    return s
+  }
+
+  private flush(): void {
+    const waiters = this.waiters
+    this.waiters = []
+    for (const w of waiters) {
+      this.settle(w)
+      w.reject(new BrokerDisabledError())
+    }
+    this.nackTimers.clear()
+    this.delayed.clear()
+    this.tracked.clear()
+    this.jobs.clear()
+    this.ready.clear()
+    this.unacked.clear()
+    this.byToken.clear()
+    this.requeue.clear()
+    this.schedulerStats.clear()
+    this.totalReady = 0
+    this.totalBlocked = 0
+  }
+}
