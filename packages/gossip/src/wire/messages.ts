@@ -1,0 +1,214 @@
+import { decodeFirst, encode } from '@nomadic/msgpack'
+import { MalformedMessageError } from '../errors.js'
+
+/** `ping`: direct probe. Source* are omitted when empty (Go's omitempty). */
+export interface Ping {
+  seqNo: number
+  node: string
+  sourceAddr?: Buffer
+  sourcePort?: number
+  sourceNode?: string
+}
+/** `indirectPingReq`: ask a peer to probe `node` for us. */
+export interface IndirectPingReq {
+  seqNo: number
+  target: Buffer
+  port: number
+  node: string
+  nack: boolean
+  sourceAddr?: Buffer
+  sourcePort?: number
+  sourceNode?: string
+}
+export interface AckResp { seqNo: number; payload: Buffer | null }
+export interface NackResp { seqNo: number }
+export interface ErrResp { error: string }
+/** `suspect` and `dead` share a shape. */
+export interface Suspect { incarnation: number; node: string; from: string }
+export type Dead = Suspect
+export interface Alive {
+  incarnation: number
+  node: string
+  addr: Buffer
+  port: number
+  meta: Buffer | null
+  /** [PMin, PMax, PCur, DMin, DMax, DCur]. */
+  vsn: Buffer
+}
+export interface PushPullHeader { nodes: number; userStateLen: number; join: boolean }
+export interface PushNodeState {
+  name: string
+  addr: Buffer
+  port: number
+  meta: Buffer | null
+  incarnation: number
+  state: number
+  vsn: Buffer
+}
+export interface UserMsgHeader { userMsgLen: number }
+export interface Compress { algo: number; buf: Buffer }
+
+/** Go []byte fields: raw strings under these keys decode as Buffers. */
+const bytesKeys = new Set(['Addr', 'Meta', 'Vsn', 'Payload', 'Buf', 'Target', 'SourceAddr'])
+const decodeOptions = { bytesKeys, maxDepth: 8, maxItems: 64 }
+
+/** Encodes a body as go-msgpack does: a map keyed by Go field names, in sorted order. */
+export function encodeBody(fields: Record<string, unknown>): Buffer {
+  const sorted: Record<string, unknown> = {}
+  for (const k of Object.keys(fields).sort()) sorted[k] = fields[k]
+  return encode(sorted)
+}
+
+/** Encodes `[type][msgpack body]`. */
+export function encodeMessage(type: number, fields: Record<string, unknown>): Buffer {
+  const body = encodeBody(fields)
+  const out = Buffer.allocUnsafe(body.length + 1)
+  out[0] = type
+  body.copy(out, 1)
+  return out
+}
+
+/** Decodes one msgpack map at `offset`; returns it and where it ended. */
+export function decodeMap(buf: Buffer, offset = 0): { map: Record<string, unknown>; end: number } {
+  const { value, end } = decodeFirst(buf, offset, decodeOptions)
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || Buffer.isBuffer(value)) {
+    throw new MalformedMessageError('message body is not a msgpack map')
+  }
+  return { map: value as Record<string, unknown>, end }
+}
+
+function uint(m: Record<string, unknown>, key: string, max: number): number {
+  const v = m[key]
+  if (v === undefined || v === null) return 0
+  const n = typeof v === 'bigint' ? Number(v) : v
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > max) {
+    throw new MalformedMessageError(`field ${key} is not an integer in [0, ${max}]`)
+  }
+  return n
+}
+function str(m: Record<string, unknown>, key: string): string {
+  const v = m[key]
+  if (v === undefined || v === null) return ''
+  if (typeof v === 'string') return v
+  if (Buffer.isBuffer(v)) return v.toString('utf8')
+  throw new MalformedMessageError(`field ${key} is not a string`)
+}
+function bytes(m: Record<string, unknown>, key: string): Buffer | null {
+  const v = m[key]
+  if (v === undefined || v === null) return null
+  if (Buffer.isBuffer(v)) return v
+  if (typeof v === 'string') return Buffer.from(v, 'utf8')
+  // Newer encoders may write []uint8 as an array of small integers.
+  if (Array.isArray(v) && v.length <= 1024 && v.every((x) => typeof x === 'number' && x >= 0 && x < 256)) {
+    return Buffer.from(v as number[])
+  }
+  throw new MalformedMessageError(`field ${key} is not a byte string`)
+}
+function bool(m: Record<string, unknown>, key: string): boolean {
+  const v = m[key]
+  if (v === undefined || v === null) return false
+  if (typeof v === 'boolean') return v
+  if (v === 0 || v === 1) return v === 1
+  throw new MalformedMessageError(`field ${key} is not a bool`)
+}
+
+const U32 = 0xffffffff
+const U16 = 0xffff
+
+export function encodePing(p: Ping): Record<string, unknown> {
+  const out: Record<string, unknown> = { SeqNo: p.seqNo, Node: p.node }
+  if (p.sourceAddr !== undefined && p.sourceAddr.length > 0) out.SourceAddr = p.sourceAddr
+  if (p.sourcePort !== undefined && p.sourcePort !== 0) out.SourcePort = p.sourcePort
+  if (p.sourceNode !== undefined && p.sourceNode !== '') out.SourceNode = p.sourceNode
+  return out
+}
+export function decodePing(m: Record<string, unknown>): Ping {
+  const p: Ping = { seqNo: uint(m, 'SeqNo', U32), node: str(m, 'Node') }
+  const sa = bytes(m, 'SourceAddr')
+  if (sa !== null && sa.length > 0) p.sourceAddr = sa
+  const sp = uint(m, 'SourcePort', U16)
+  if (sp !== 0) p.sourcePort = sp
+  const sn = str(m, 'SourceNode')
+  if (sn !== '') p.sourceNode = sn
+  return p
+}
+
+export function encodeIndirectPing(p: IndirectPingReq): Record<string, unknown> {
+  const out: Record<string, unknown> = { SeqNo: p.seqNo, Target: p.target, Port: p.port, Node: p.node, Nack: p.nack }
+  if (p.sourceAddr !== undefined && p.sourceAddr.length > 0) out.SourceAddr = p.sourceAddr
+  if (p.sourcePort !== undefined && p.sourcePort !== 0) out.SourcePort = p.sourcePort
+  if (p.sourceNode !== undefined && p.sourceNode !== '') out.SourceNode = p.sourceNode
+  return out
+}
+export function decodeIndirectPing(m: Record<string, unknown>): IndirectPingReq {
+  const p: IndirectPingReq = {
+    seqNo: uint(m, 'SeqNo', U32),
+    target: bytes(m, 'Target') ?? Buffer.alloc(0),
+    port: uint(m, 'Port', U16),
+    node: str(m, 'Node'),
+    nack: bool(m, 'Nack'),
+  }
+  const sa = bytes(m, 'SourceAddr')
+  if (sa !== null && sa.length > 0) p.sourceAddr = sa
+  const sp = uint(m, 'SourcePort', U16)
+  if (sp !== 0) p.sourcePort = sp
+  const sn = str(m, 'SourceNode')
+  if (sn !== '') p.sourceNode = sn
+  return p
+}
+
+export const encodeAck = (a: AckResp): Record<string, unknown> => ({ SeqNo: a.seqNo, Payload: a.payload })
+export const decodeAck = (m: Record<string, unknown>): AckResp => ({ seqNo: uint(m, 'SeqNo', U32), payload: bytes(m, 'Payload') })
+export const encodeNack = (a: NackResp): Record<string, unknown> => ({ SeqNo: a.seqNo })
+export const decodeNack = (m: Record<string, unknown>): NackResp => ({ seqNo: uint(m, 'SeqNo', U32) })
+export const encodeErr = (e: ErrResp): Record<string, unknown> => ({ Error: e.error })
+export const decodeErr = (m: Record<string, unknown>): ErrResp => ({ error: str(m, 'Error') })
+
+export const encodeSuspect = (s: Suspect): Record<string, unknown> => ({ Incarnation: s.incarnation, Node: s.node, From: s.from })
+export function decodeSuspect(m: Record<string, unknown>): Suspect {
+  return { incarnation: uint(m, 'Incarnation', U32), node: str(m, 'Node'), from: str(m, 'From') }
+}
+
+export function encodeAlive(a: Alive): Record<string, unknown> {
+  return { Incarnation: a.incarnation, Node: a.node, Addr: a.addr, Port: a.port, Meta: a.meta, Vsn: a.vsn }
+}
+export function decodeAlive(m: Record<string, unknown>): Alive {
+  return {
+    incarnation: uint(m, 'Incarnation', U32),
+    node: str(m, 'Node'),
+    addr: bytes(m, 'Addr') ?? Buffer.alloc(0),
+    port: uint(m, 'Port', U16),
+    meta: bytes(m, 'Meta'),
+    vsn: bytes(m, 'Vsn') ?? Buffer.alloc(0),
+  }
+}
+
+export function encodePushPullHeader(h: PushPullHeader): Record<string, unknown> {
+  return { Nodes: h.nodes, UserStateLen: h.userStateLen, Join: h.join }
+}
+export function decodePushPullHeader(m: Record<string, unknown>): PushPullHeader {
+  return { nodes: uint(m, 'Nodes', Number.MAX_SAFE_INTEGER), userStateLen: uint(m, 'UserStateLen', Number.MAX_SAFE_INTEGER), join: bool(m, 'Join') }
+}
+
+export function encodePushNodeState(n: PushNodeState): Record<string, unknown> {
+  return { Name: n.name, Addr: n.addr, Port: n.port, Meta: n.meta, Incarnation: n.incarnation, State: n.state, Vsn: n.vsn }
+}
+export function decodePushNodeState(m: Record<string, unknown>): PushNodeState {
+  return {
+    name: str(m, 'Name'),
+    addr: bytes(m, 'Addr') ?? Buffer.alloc(0),
+    port: uint(m, 'Port', U16),
+    meta: bytes(m, 'Meta'),
+    incarnation: uint(m, 'Incarnation', U32),
+    state: uint(m, 'State', 255),
+    vsn: bytes(m, 'Vsn') ?? Buffer.alloc(0),
+  }
+}
+
+export const encodeUserMsgHeader = (h: UserMsgHeader): Record<string, unknown> => ({ UserMsgLen: h.userMsgLen })
+export const decodeUserMsgHeader = (m: Record<string, unknown>): UserMsgHeader => ({ userMsgLen: uint(m, 'UserMsgLen', Number.MAX_SAFE_INTEGER) })
+
+export const encodeCompress = (c: Compress): Record<string, unknown> => ({ Algo: c.algo, Buf: c.buf })
+export function decodeCompress(m: Record<string, unknown>): Compress {
+  return { algo: uint(m, 'Algo', 255), buf: bytes(m, 'Buf') ?? Buffer.alloc(0) }
+}

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest'
+import { SimCluster } from '../src/testing.js'
+import type { Node } from '../src/index.js'
+
+function replay(seed: number, name: string): string {
+  return `seed ${seed} failed; replay: SEED=${seed} npx vitest run --project gossip -t "${name}"`
+}
+
+describe('simulated cluster', () => {
+  it('five nodes converge, a crash is detected, a leave is seen as left', async () => {
+    const seed = Number(process.env.SEED ?? 1)
+    const c = new SimCluster({ seed })
+    const events: Array<[string, string, string]> = []
+    try {
+      await c.startAll(5, 5_000)
+      for (const n of c.nodes) {
+        n.on('leave', (node: Node) => events.push([n.name, node.name, node.state]))
+      }
+      for (const [, view] of c.views()) expect(view.length, replay(seed, 'five nodes')).toBe(5)
+
+      await c.nodes[4]!.shutdown()
+      await c.run(60_000)
+      for (const [name, view] of c.views()) expect(view, `${name}: ${replay(seed, 'five nodes')}`).not.toContain('node-4')
+      expect(events.filter(([, who, st]) => who === 'node-4' && st === 'dead').length).toBe(4)
+
+      const leaving = c.nodes[3]!.leave(5_000)
+      await c.run(6_000)
+      await leaving
+      await c.nodes[3]!.shutdown()
+      await c.run(2_000)
+      expect(events.filter(([, who, st]) => who === 'node-3' && st === 'left').map(([by]) => by).sort()).toEqual(['node-0', 'node-1', 'node-2', 'node-3'])
+    } finally {
+      await c.shutdown()
+    }
+  })
+})
