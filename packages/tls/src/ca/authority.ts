@@ -10,6 +10,8 @@ export interface CertificateAndKey {
   cert: string
   /** Its private key, PEM (PKCS#1 RSA). */
   key: string
+  /** Where the two came from (file paths), named in errors. Default `<ca>` and `<ca key>`. */
+  sources?: { cert: string; key: string }
 }
 
 /** Default lifetime of a CA certificate, as `nomad tls ca create`. */
@@ -227,12 +229,14 @@ interface ParsedCa {
 }
 
 function parseCa(ca: CertificateAndKey): ParsedCa {
-  const [x509] = parseCertificates(ca.cert, 'CA certificate', '<ca>')
-  const keyObject = parsePrivateKey(ca.key, 'CA key', '<ca key>')
-  checkKeyPair(x509!, keyObject, '<ca>', '<ca key>')
-  if (!x509!.ca) throw new TlsPemError('CA certificate', '<ca>', 'the certificate is not a CA')
+  const certSource = ca.sources?.cert ?? '<ca>'
+  const keySource = ca.sources?.key ?? '<ca key>'
+  const [x509] = parseCertificates(ca.cert, 'CA certificate', certSource)
+  const keyObject = parsePrivateKey(ca.key, 'CA key', keySource)
+  checkKeyPair(x509!, keyObject, certSource, keySource)
+  if (!x509!.ca) throw new TlsPemError('CA certificate', certSource, 'the certificate is not a CA')
   if (keyObject.asymmetricKeyType !== 'rsa') {
-    throw new TlsPemError('CA key', '<ca key>', `node-forge signs only with RSA keys, not ${keyObject.asymmetricKeyType}`)
+    throw new TlsPemError('CA key', keySource, `node-forge signs only with RSA keys, not ${keyObject.asymmetricKeyType}`)
   }
   const cert = forge.pki.certificateFromPem(x509!.toString())
   const key = forge.pki.privateKeyFromPem(keyObject.export({ type: 'pkcs1', format: 'pem' }).toString())

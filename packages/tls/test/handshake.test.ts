@@ -1,0 +1,174 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { once } from 'node:events'
+import { createConnection } from 'node:net'
+import { InvalidRoleOrRegionError, TlsConfig, TlsHandshakeError, outgoingWrapper } from '../src/index.js'
+import { makePki, type Pki } from './fixtures.js'
+import { closed, dial, echo, echoServer, type EchoServer, type Outcome } from './net.js'
+
+let pki: Pki
+let server: EchoServer // a server of region global with verifyServerHostname
+
+beforeAll(async () => {
+  pki = await makePki()
+  server = await echoServer(pki.config('global-server', { verifyServerHostname: true }), 'global')
+})
+
+afterAll(async () => {
+  await server?.close()
+  await pki?.cleanup()
+})
+
+function refusal(outcome: Outcome): Error {
+  if (outcome.ok) throw new Error('the server accepted the connection')
+  return outcome.error
+}
+
+async function connectAs(name: string, target = server): Promise<{ outcome: Outcome; socket: Awaited<ReturnType<typeof dial>> }> {
+  const socket = await dial(target.port, pki.config(name, { verifyServerHostname: true }), 'global')
+  const outcome = await target.next()
+  return { outcome, socket }
+}
+
+describe('incoming RPC TLS with the role and region rule', () => {
+  it('accepts a client of its own region', async () => {
+    const { outcome, socket } = await connectAs('global-client')
+    expect(outcome.ok).toBe(true)
+    expect(await echo(socket, 'ping')).toBe('ping')
+    socket.destroy()
+  })
+
+  it('refuses a client of another region with Nomad\'s message', async () => {
+    const { outcome, socket } = await connectAs('east-client')
+    const error = refusal(outcome)
+    expect(error).toBeInstanceOf(InvalidRoleOrRegionError)
+    expect(error.message).toBe('invalid role or region for certificate')
+    expect(await closed(socket)).toBe('')
+  })
+
+  it('accepts a server of another region (federation)', async () => {
+    const { outcome, socket } = await connectAs('east-server')
+    expect(outcome.ok).toBe(true)
+    expect(await echo(socket, 'federated')).toBe('federated')
+    socket.destroy()
+  })
+
+  it('refuses a certificate from another CA', async () => {
+    const { outcome, socket } = await connectAs('other-ca-client')
+    const error = refusal(outcome)
+    expect(error).toBeInstanceOf(TlsHandshakeError)
+    expect((error as TlsHandshakeError).reason).toBe('UNABLE_TO_VERIFY_LEAF_SIGNATURE')
+    expect(await closed(socket)).toBe('')
+  })
+
+  it('refuses an expired certificate', async () => {
+    const { outcome, socket } = await connectAs('expired-client')
+    const error = refusal(outcome)
+    expect(error).toBeInstanceOf(TlsHandshakeError)
+    expect((error as TlsHandshakeError).reason).toBe('CERT_HAS_EXPIRED')
+    expect(await closed(socket)).toBe('')
+  })
+
+  it('refuses names with fewer than three labels', async () => {
+    const { outcome, socket } = await connectAs('two-labels')
+    expect(refusal(outcome).message).toBe('invalid role or region for certificate')
+    expect(await closed(socket)).toBe('')
+  })
+
+  it('refuses names without the nomad suffix', async () => {
+    const { outcome, socket } = await connectAs('no-nomad')
+    expect(refusal(outcome).message).toBe('invalid role or region for certificate')
+    expect(await closed(socket)).toBe('')
+  })
+
+  it('falls back to the CN of a certificate without SANs', async () => {
+    const good = await connectAs('cn-only-server')
+    expect(good.outcome.ok).toBe(true)
+    expect(await echo(good.socket, 'cn')).toBe('cn')
+    good.socket.destroy()
+    const bad = await connectAs('cn-only-east-client')
+    expect(refusal(bad.outcome)).toBeInstanceOf(InvalidRoleOrRegionError)
+    expect(await closed(bad.socket)).toBe('')
+  })
+
+  it('refuses a CLI certificate on RPC', async () => {
+    const { outcome, socket } = await connectAs('global-cli')
+    expect(refusal(outcome)).toBeInstanceOf(InvalidRoleOrRegionError)
+    expect(await closed(socket)).toBe('')
+  })
+
+  it('refuses a client without a certificate', async () => {
+    const noCert = new TlsConfig({ ca: pki.ca.cert })
+    const socket = await dial(server.port, noCert, 'global').catch((error: Error) => error)
+    const error = refusal(await server.next())
+    expect(error).toBeInstanceOf(TlsHandshakeError)
+    if (!(socket instanceof Error)) expect(await closed(socket)).toBe('')
+  })
+
+  it('without verifyServerHostname checks only the chain', async () => {
+    const lax = await echoServer(pki.config('global-server'), 'global')
+    try {
+      const { outcome, socket } = await connectAs('east-client', lax)
+      expect(outcome.ok).toBe(true)
+      expect(await echo(socket, 'lax')).toBe('lax')
+      socket.destroy()
+      const foreign = await connectAs('other-ca-client', lax)
+      expect(refusal(foreign.outcome)).toBeInstanceOf(TlsHandshakeError)
+      expect(await closed(foreign.socket)).toBe('')
+    } finally {
+      await lax.close()
+    }
+  })
+})
+
+describe('outgoing RPC TLS', () => {
+  async function wrapTo(serverName: string, clientSwitches: { verifyServerHostname?: boolean }, region = 'global'): Promise<unknown> {
+    const target = await echoServer(pki.config(serverName), 'global')
+    try {
+      const socket = await dial(target.port, pki.config('global-client', clientSwitches), region)
+      const outcome = await target.next()
+      expect(outcome.ok).toBe(true)
+      expect(socket.servername).toBe(`server.${region}.nomad`)
+      if (outcome.ok) expect(outcome.socket.servername).toBe(`server.${region}.nomad`)
+      expect(await echo(socket, 'out')).toBe('out')
+      socket.destroy()
+      return 'connected'
+    } catch (error) {
+      return error
+    } finally {
+      await target.close()
+    }
+  }
+
+  it('with verifyServerHostname requires server.<region>.nomad in the server certificate', async () => {
+    expect(await wrapTo('global-server', { verifyServerHostname: true })).toBe('connected')
+    expect(await wrapTo('east-server', { verifyServerHostname: true }, 'east')).toBe('connected')
+    const wrongRegion = await wrapTo('east-server', { verifyServerHostname: true }, 'global')
+    expect(wrongRegion).toBeInstanceOf(TlsHandshakeError)
+    expect((wrongRegion as TlsHandshakeError).reason).toBe('ERR_TLS_CERT_ALTNAME_INVALID')
+    const clientCert = await wrapTo('global-client', { verifyServerHostname: true })
+    expect((clientCert as TlsHandshakeError).reason).toBe('ERR_TLS_CERT_ALTNAME_INVALID')
+  })
+
+  it('without verifyServerHostname verifies the chain only', async () => {
+    expect(await wrapTo('east-server', {}, 'global')).toBe('connected')
+    expect(await wrapTo('global-client', {}, 'global')).toBe('connected')
+    const foreign = await wrapTo('other-ca-server', {}, 'global')
+    expect(foreign).toBeInstanceOf(TlsHandshakeError)
+    expect((foreign as TlsHandshakeError).reason).toBe('UNABLE_TO_VERIFY_LEAF_SIGNATURE')
+    const expired = await wrapTo('expired-server', {}, 'global')
+    expect((expired as TlsHandshakeError).reason).toBe('CERT_HAS_EXPIRED')
+  })
+
+  it('honours an aborted signal', async () => {
+    const raw = createConnection({ host: '127.0.0.1', port: server.port })
+    raw.on('error', () => undefined)
+    await once(raw, 'connect')
+    const controller = new AbortController()
+    const pending = outgoingWrapper(pki.config('global-client'))('global', raw, controller.signal)
+    controller.abort(new Error('gave up'))
+    await expect(pending).rejects.toThrow('gave up')
+    expect(raw.destroyed).toBe(true)
+    // the server sees the connection go away mid-handshake
+    expect(refusal(await server.next())).toBeInstanceOf(TlsHandshakeError)
+  })
+})
