@@ -1,0 +1,289 @@
+import { emptyTree, forPrefix, type Tree } from './btree.js'
+import { KEY_SEPARATOR, WatchRegistry, watchSlot, type ChangeSet, type WatchSet } from './watch.js'
+
+/**
+ * How one index finds its key in an object. `key` returns undefined when the object is not in
+ * this index (go-memdb's AllowMissing). Compound keys join their parts with {@link KEY_SEPARATOR}.
+ */
+export interface IndexSchema<T> {
+  key(obj: T): string | undefined
+  /** A unique index holds one object per key; a non-unique one appends the primary key. */
+  unique: boolean
+}
+
+/** A table: its name and indexes; `id` is the primary index and must be unique and never missing. */
+export interface TableSchema<T = unknown> {
+  name: string
+  indexes: { id: IndexSchema<T> } & Record<string, IndexSchema<T>>
+}
+
+/** The trees of one table, one per index, keyed by index name. Never mutated once committed. */
+type TableTrees = Record<string, Tree<unknown>>
+
+/** The committed state of the whole database: a new object on every commit. */
+export interface DBRoot {
+  readonly version: number
+  readonly tables: ReadonlyMap<string, TableTrees>
+}
+
+/** Thrown when a write breaks the schema (a missing primary key, a duplicate unique key). */
+export class SchemaError extends Error {
+  readonly code = 'ERR_STATE_SCHEMA'
+  constructor(message: string) {
+    super(message)
+    this.name = 'SchemaError'
+  }
+}
+
+/** Joins the parts of a compound index key. */
+export function compoundKey(...parts: string[]): string {
+  return parts.join(KEY_SEPARATOR)
+}
+
+function storedKey(schema: IndexSchema<unknown>, indexKey: string, primary: string): string {
+  return schema.unique ? indexKey : indexKey + KEY_SEPARATOR + primary
+}
+
+/**
+ * A read view of one committed root: every read is immutable, whatever is written later.
+ * Reads take an optional {@link WatchSet} that records what they depended on.
+ */
+export class ReadView {
+  constructor(
+    protected readonly db: MemDB,
+    protected root: DBRoot,
+  ) {}
+
+  /** @internal the root this view reads */
+  get dbRoot(): DBRoot {
+    return this.root
+  }
+
+  /** The commit counter of the root this view reads. */
+  get version(): number {
+    return this.root.version
+  }
+
+  protected trees(table: string): TableTrees {
+    const trees = this.root.tables.get(table)
+    if (trees === undefined) throw new SchemaError(`unknown table ${JSON.stringify(table)}`)
+    return trees
+  }
+
+  private tree(table: string, index: string): Tree<unknown> {
+    const tree = this.trees(table)[index]
+    if (tree === undefined) throw new SchemaError(`unknown index ${JSON.stringify(index)} on table ${JSON.stringify(table)}`)
+    return tree
+  }
+
+  /** The object whose unique `index` key is `key` (go-memdb First on a unique index). */
+  get<T>(table: string, index: string, key: string, ws?: WatchSet): T | undefined {
+    const tree = this.tree(table, index)
+    ws && this.db.registry.register(ws, table, index, 'exact', key, this.root.version)
+    return tree.get(key) as T | undefined
+  }
+
+  /** Every object whose `index` key equals `key`, in primary-key order for non-unique indexes. */
+  getAll<T>(table: string, index: string, key: string, ws?: WatchSet): T[] {
+    const schema = this.db.indexSchema(table, index)
+    if (schema.unique) {
+      const one = this.get<T>(table, index, key, ws)
+      return one === undefined ? [] : [one]
+    }
+    return this.byPrefix<T>(table, index, key + KEY_SEPARATOR, ws)
+  }
+
+  /** Every object whose stored `index` key starts with `prefix`, in key order. */
+  byPrefix<T>(table: string, index: string, prefix: string, ws?: WatchSet): T[] {
+    const tree = this.tree(table, index)
+    ws && this.db.registry.register(ws, table, index, 'prefix', prefix, this.root.version)
+    const out: T[] = []
+    forPrefix(tree, prefix, (_k, v) => {
+      out.push(v as T)
+    })
+    return out
+  }
+
+  /** Every object of `table` in primary-key order. */
+  all<T>(table: string, ws?: WatchSet): T[] {
+    return this.byPrefix<T>(table, 'id', '', ws)
+  }
+
+  /** Number of objects in `table`. */
+  count(table: string): number {
+    return this.tree(table, 'id').size
+  }
+}
+
+/**
+ * A write transaction: reads see its own writes; `commit()` publishes a new root in one step and
+ * wakes the watchers of what changed; `abort()` (or never committing) leaves the store as it was.
+ */
+export class WriteTxn extends ReadView {
+  private readonly touched = new Set<string>()
+  private readonly changes: ChangeSet = new Map()
+  private readonly tables: Map<string, TableTrees>
+  private done = false
+
+  constructor(db: MemDB, base: DBRoot) {
+    super(db, base)
+    this.tables = new Map(base.tables)
+    this.root = { version: base.version, tables: this.tables }
+  }
+
+  /** Inserts or replaces `obj` by its primary key, keeping every index in step. */
+  insert<T>(table: string, obj: T): void {
+    this.ensureOpen()
+    const schema = this.db.tableSchema(table) as TableSchema<T>
+    const primary = schema.indexes.id.key(obj)
+    if (primary === undefined) throw new SchemaError(`object for table ${table} has no primary key`)
+    const trees = this.writable(table)
+    const existing = trees['id']!.get(primary) as T | undefined
+    for (const name in schema.indexes) {
+      const index = schema.indexes[name]!
+      const tree = trees[name]!
+      const oldKey = existing === undefined ? undefined : index.key(existing)
+      const newKey = index.key(obj)
+      const oldStored = oldKey === undefined ? undefined : storedKey(index, oldKey, primary)
+      const newStored = newKey === undefined ? undefined : storedKey(index, newKey, primary)
+      if (oldStored !== undefined && oldStored !== newStored) {
+        tree.delete(oldStored)
+        this.record(table, name, oldStored)
+      }
+      if (newStored !== undefined) {
+        if (index.unique && name !== 'id' && oldStored !== newStored) {
+          const holder = tree.get(newStored)
+          if (holder !== undefined) {
+            throw new SchemaError(`duplicate key ${JSON.stringify(newKey)} in unique index ${table}.${name}`)
+          }
+        }
+        tree.set(newStored, obj)
+        this.record(table, name, newStored)
+      }
+    }
+  }
+
+  /** Deletes the object with primary key `primary`; returns it, or undefined when absent. */
+  delete<T>(table: string, primary: string): T | undefined {
+    this.ensureOpen()
+    const schema = this.db.tableSchema(table) as TableSchema<T>
+    const existing = this.trees(table)['id']!.get(primary) as T | undefined
+    if (existing === undefined) return undefined
+    const trees = this.writable(table)
+    for (const name in schema.indexes) {
+      const index = schema.indexes[name]!
+      const key = index.key(existing)
+      if (key === undefined) continue
+      const stored = storedKey(index, key, primary)
+      trees[name]!.delete(stored)
+      this.record(table, name, stored)
+    }
+    return existing
+  }
+
+  /** Publishes the writes as the store's new root and wakes the watchers of what changed. */
+  commit(): void {
+    this.ensureOpen()
+    this.done = true
+    if (this.touched.size === 0) {
+      this.db.release(this)
+      return
+    }
+    this.db.publish({ version: this.db.root.version + 1, tables: this.tables }, this.changes)
+  }
+
+  /** Drops the writes; the store is unchanged. */
+  abort(): void {
+    this.done = true
+    this.db.release(this)
+  }
+
+  private ensureOpen(): void {
+    if (this.done) throw new SchemaError('transaction already committed or aborted')
+  }
+
+  private writable(table: string): TableTrees {
+    if (!this.touched.has(table)) {
+      const committed = this.trees(table)
+      const copy: TableTrees = {}
+      // clone() is O(1): the trees share every node until one side writes (copy-on-write).
+      for (const name in committed) copy[name] = committed[name]!.clone()
+      this.tables.set(table, copy)
+      this.touched.add(table)
+    }
+    return this.tables.get(table)!
+  }
+
+  private record(table: string, index: string, key: string): void {
+    const slot = watchSlot(table, index)
+    let keys = this.changes.get(slot)
+    if (keys === undefined) {
+      keys = []
+      this.changes.set(slot, keys)
+    }
+    keys.push(key)
+  }
+}
+
+/**
+ * An in-memory MVCC database in go-memdb's shape: tables of objects with unique and non-unique
+ * string indexes, one writer at a time, lock-free immutable snapshots, and watch sets.
+ */
+export class MemDB {
+  /** @internal the committed root */
+  root: DBRoot
+  /** @internal who waits on what */
+  readonly registry = new WatchRegistry()
+  private readonly schemas = new Map<string, TableSchema<unknown>>()
+  private writer: WriteTxn | undefined
+
+  constructor(tables: ReadonlyArray<TableSchema<any>>) {
+    const trees = new Map<string, TableTrees>()
+    for (const table of tables) {
+      if (!table.indexes.id?.unique) throw new SchemaError(`table ${table.name} needs a unique id index`)
+      this.schemas.set(table.name, table)
+      const t: TableTrees = {}
+      for (const name in table.indexes) t[name] = emptyTree()
+      trees.set(table.name, t)
+    }
+    this.root = { version: 0, tables: trees }
+  }
+
+  /** @internal */
+  tableSchema(table: string): TableSchema<unknown> {
+    const schema = this.schemas.get(table)
+    if (schema === undefined) throw new SchemaError(`unknown table ${JSON.stringify(table)}`)
+    return schema
+  }
+
+  /** @internal */
+  indexSchema(table: string, index: string): IndexSchema<unknown> {
+    const schema = this.tableSchema(table).indexes[index]
+    if (schema === undefined) throw new SchemaError(`unknown index ${JSON.stringify(index)} on table ${JSON.stringify(table)}`)
+    return schema
+  }
+
+  /** An immutable view of everything committed so far; O(1) whatever the size. */
+  snapshot(): ReadView {
+    return new ReadView(this, this.root)
+  }
+
+  /** Starts the one write transaction; throws while another is open. */
+  txn(): WriteTxn {
+    if (this.writer !== undefined) throw new SchemaError('another write transaction is open')
+    this.writer = new WriteTxn(this, this.root)
+    return this.writer
+  }
+
+  /** @internal */
+  publish(root: DBRoot, changes: ChangeSet): void {
+    this.root = root
+    this.writer = undefined
+    this.registry.notify(root.version, changes)
+  }
+
+  /** @internal */
+  release(txn: WriteTxn): void {
+    if (this.writer === txn) this.writer = undefined
+  }
+}
