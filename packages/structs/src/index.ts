@@ -1,1 +1,28 @@
 export * from './types/index.js'
+export * from './errors.js'
+export { formatGoDuration } from './duration.js'
+export * from './status.js'
+export * from './filter.js'
+export { canonicalizeJob, canonicalizeNetwork, canonicalizeResources } from './job/canonicalize.js'
+export type { CanonicalizeOptions } from './job/canonicalize.js'
+export * from './job/defaults.js'
+export {
+  jobProblems,
+  validateJob,
+  constraintProblems,
+  affinityProblems,
+  spreadProblems,
+  updateProblems,
+  restartProblems,
+  rescheduleProblems,
+  migrateProblems,
+  periodicProblems,
+  parameterizedProblems,
+} from './job/validate.js'
+export * from './resources/comparable.js'
+export * from './resources/fit.js'
+export * from './resources/score.js'
+export * from './resources/port-spec.js'
+export * from './resources/network-index.js'
+export * from './node/computed-class.js'
+export * from './mock.js'

@@ -56,7 +56,8 @@ export interface DesiredTransition {
 
 /** A recorded allocation-level state change (Nomad 0.12). */
 export interface AllocState {
-  Field: string
+  /** Go `AllocStateField` (uint8); 0 is ClientStatus. */
+  Field: number
   Value: string
   Time: Date
 }
@@ -118,6 +119,8 @@ export interface Allocation {
   DeploymentID: string
   DeploymentStatus?: AllocDeploymentStatus | null
   RescheduleTracker?: RescheduleTracker | null
+  /** Runtime network details (newer Nomad; absent from 0.12 peers). */
+  NetworkStatus?: { InterfaceName: string; Address: string; DNS?: unknown } | null
   FollowupEvalID: string
   PreemptedAllocations?: string[] | null
   PreemptedByAllocation: string

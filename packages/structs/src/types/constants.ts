@@ -106,3 +106,10 @@ export const MaxDynamicPort = 32000
 export const MaxRandPortAttempts = 20
 /** Highest valid port number + 1: ports are 0..MaxValidPort-1. */
 export const MaxValidPort = 65536
+
+export const TaskLifecycleHookPrestart = 'prestart'
+export const TaskLifecycleHookPoststart = 'poststart'
+
+/** Defaults applied by canonicalization. */
+export const DefaultKillTimeout = 5_000_000_000
+export const DeploymentStatusPending = 'pending'

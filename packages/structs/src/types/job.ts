@@ -199,6 +199,8 @@ export interface Job {
   Meta?: StringMap | null
   ConsulToken: string
   VaultToken: string
+  /** Vault namespace (newer Nomad; optional on the wire). */
+  VaultNamespace?: string
   NomadTokenID: string
   Status: string
   StatusDescription: string

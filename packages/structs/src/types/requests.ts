@@ -60,8 +60,10 @@ export type JobRegisterRequest = Write<{
   JobModifyIndex: Index
   PreserveCounts?: boolean
   PolicyOverride: boolean
+  /** The eval written with the job (newer Nomad; 0.12 writes it separately). */
+  Eval?: Evaluation | null
 }>
-export type JobDeregisterRequest = Write<{ JobID: string; Purge: boolean; Global?: boolean }>
+export type JobDeregisterRequest = Write<{ JobID: string; Purge: boolean; Global?: boolean; Eval?: Evaluation | null }>
 
 export type EvalUpdateRequest = Write<{ Evals: Evaluation[] | null; EvalToken: string }>
 export type EvalDeleteRequest = Write<{ Evals: string[] | null; Allocs: string[] | null }>
@@ -85,7 +87,8 @@ export interface ApplyPlanResultsRequest extends AllocUpdateRequest {
   Deployment?: Deployment | null
   DeploymentUpdates?: DeploymentStatusUpdate[] | null
   EvalID: string
-  NodePreemptions?: AllocationDiff[] | null
+  /** Deprecated since 0.9.2 in favour of AllocsPreempted. */
+  NodePreemptions?: Allocation[] | null
   AllocsPreempted?: AllocationDiff[] | null
   PreemptionEvals?: Evaluation[] | null
 }

@@ -1,0 +1,261 @@
+import { NetworkAssignError } from '../errors.js'
+import { allocTerminal } from '../status.js'
+import type { Allocation } from '../types/allocation.js'
+import { MaxDynamicPort, MaxRandPortAttempts, MaxValidPort, MinDynamicPort } from '../types/constants.js'
+import type { Node } from '../types/node.js'
+import type { NetworkResource, Port } from '../types/resources.js'
+import { parsePortRanges } from './port-spec.js'
+
+/** The randomness the index needs; `@nomadic/runtime`'s `Random` fits. */
+export interface PortRandom {
+  /** An integer in [0, n). */
+  int(n: number): number
+}
+
+/** A set of ports 0..65535 as a bitmap (8 KiB). */
+class PortSet {
+  private readonly bits = new Uint8Array(MaxValidPort >> 3)
+  has(port: number): boolean {
+    return (this.bits[port >> 3]! & (1 << (port & 7))) !== 0
+  }
+  add(port: number): void {
+    this.bits[port >> 3]! |= 1 << (port & 7)
+  }
+  copy(): PortSet {
+    const c = new PortSet()
+    c.bits.set(this.bits)
+    return c
+  }
+}
+
+/**
+ * Nomad's `NetworkIndex`: the networks of one node, the ports used on each of its IPs and the
+ * bandwidth used on each device. Used by `allocsFit` (port collisions, bandwidth) and by the
+ * scheduler to assign dynamic ports.
+ *
+ * @example
+ * const idx = new NetworkIndex()
+ * idx.setNode(node)
+ * idx.addAllocs(allocsOnNode)
+ * const offer = idx.assignNetwork({ ...ask }, random) // throws NetworkAssignError
+ * idx.addReserved(offer)
+ */
+export class NetworkIndex {
+  /** Networks with a device, in the node's order. */
+  readonly availNetworks: NetworkResource[] = []
+  /** Bandwidth (MBits) per device. */
+  readonly availBandwidth = new Map<string, number>()
+  /** Bandwidth used per device. */
+  readonly usedBandwidth = new Map<string, number>()
+  private readonly usedPorts = new Map<string, PortSet>()
+
+  /**
+   * Nomad's `SetNode`: learns the node's networks and marks its reserved host ports used.
+   * Returns true on a collision among the reserved ports.
+   */
+  setNode(node: Pick<Node, 'NodeResources' | 'Resources' | 'ReservedResources' | 'Reserved'>): boolean {
+    const networks = node.NodeResources != null ? node.NodeResources.Networks : node.Resources?.Networks
+    for (const n of networks ?? []) {
+      if (n.Device === '') continue
+      this.availNetworks.push(n)
+      this.availBandwidth.set(n.Device, n.MBits)
+    }
+    let collide = false
+    const spec = node.ReservedResources?.Networks.ReservedHostPorts ?? ''
+    if (spec !== '') collide = this.addReservedPortRange(spec)
+    for (const n of node.Reserved?.Networks ?? []) if (this.addReserved(n)) collide = true
+    return collide
+  }
+
+  /**
+   * Nomad's `AddReservedPortRange`: marks a port spec used on every IP of the node's networks.
+   * As in Go a malformed spec is ignored here (the client validates it); true on a collision.
+   */
+  addReservedPortRange(spec: string): boolean {
+    let ports: number[]
+    try {
+      ports = parsePortRanges(spec)
+    } catch {
+      return false
+    }
+    // One bitmap per address the node's networks offer; a small CIDR counts as its addresses.
+    for (const n of this.availNetworks) {
+      this.portsFor(n.IP)
+      if (smallCidr(n)) for (const ip of ipsOf(n)) this.portsFor(ip)
+    }
+    let collide = false
+    for (const used of this.usedPorts.values()) {
+      for (const port of ports) {
+        if (used.has(port)) collide = true
+        else used.add(port)
+      }
+    }
+    return collide
+  }
+
+  /** Nomad's `AddAllocs`: marks the ports and bandwidth of the non-terminal allocations used; true on a collision. */
+  addAllocs(allocs: readonly Allocation[]): boolean {
+    let collide = false
+    for (const alloc of allocs) {
+      if (allocTerminal(alloc)) continue
+      const ar = alloc.AllocatedResources
+      if (ar != null) {
+        for (const n of ar.Shared.Networks ?? []) if (this.addReserved(n)) collide = true
+        for (const task of Object.values(ar.Tasks ?? {})) {
+          for (const n of task.Networks ?? []) if (this.addReserved(n)) collide = true
+        }
+      } else {
+        for (const task of Object.values(alloc.TaskResources ?? {})) {
+          for (const n of task.Networks ?? []) if (this.addReserved(n)) collide = true
+        }
+      }
+    }
+    return collide
+  }
+
+  /** Nomad's `AddReserved`: marks an assigned network's ports and bandwidth used; true on a collision or an out-of-range port. */
+  addReserved(n: NetworkResource): boolean {
+    const used = this.portsFor(n.IP)
+    let collide = false
+    for (const port of [...(n.ReservedPorts ?? []), ...(n.DynamicPorts ?? [])]) {
+      if (port.Value < 0 || port.Value >= MaxValidPort) {
+        collide = true
+        continue
+      }
+      if (used.has(port.Value)) collide = true
+      else used.add(port.Value)
+    }
+    this.usedBandwidth.set(n.Device, (this.usedBandwidth.get(n.Device) ?? 0) + n.MBits)
+    return collide
+  }
+
+  /** Nomad's `Overcommitted`: some device uses more bandwidth than it has. */
+  overcommitted(): boolean {
+    for (const [device, used] of this.usedBandwidth) {
+      if (used > (this.availBandwidth.get(device) ?? 0)) return true
+    }
+    return false
+  }
+
+  /** Whether `port` is used on `ip`. */
+  portUsed(ip: string, port: number): boolean {
+    return this.usedPorts.get(ip)?.has(port) ?? false
+  }
+
+  /**
+   * Nomad's `AssignNetwork`: an offer for `ask` on the first IP with the bandwidth, free reserved
+   * ports and enough free dynamic ports in [20000, 32000]. Dynamic ports are drawn at random
+   * (20 attempts each), then by scanning the free ports. The index is not changed: pass the offer
+   * to {@link addReserved} once it is used. Throws {@link NetworkAssignError} with Nomad's reason.
+   */
+  assignNetwork(ask: NetworkResource, random: PortRandom): NetworkResource {
+    let failure = 'no networks available'
+    for (const n of this.availNetworks) {
+      for (const ip of ipsOf(n)) {
+        const avail = this.availBandwidth.get(n.Device) ?? 0
+        const usedBw = this.usedBandwidth.get(n.Device) ?? 0
+        if (usedBw + ask.MBits > avail) {
+          failure = 'bandwidth exceeded'
+          continue
+        }
+        const used = this.usedPorts.get(ip)
+        const reservedProblem = checkReserved(ask.ReservedPorts ?? [], used)
+        if (reservedProblem !== undefined) {
+          failure = reservedProblem
+          continue
+        }
+        const dynamic = pickStochastic(used, ask, random) ?? pickPrecise(used, ask, random)
+        if (dynamic === undefined) {
+          failure = 'dynamic port selection failed'
+          continue
+        }
+        const DynamicPorts: Port[] | null | undefined =
+          ask.DynamicPorts == null
+            ? ask.DynamicPorts
+            : ask.DynamicPorts.map((p, i) => ({ ...p, Value: dynamic[i]!, To: p.To === -1 ? dynamic[i]! : p.To }))
+        return {
+          Mode: ask.Mode,
+          Device: n.Device,
+          CIDR: '',
+          IP: ip,
+          MBits: ask.MBits,
+          DNS: ask.DNS ?? null,
+          ReservedPorts: ask.ReservedPorts == null ? ask.ReservedPorts : ask.ReservedPorts.map((p) => ({ ...p })),
+          DynamicPorts,
+        }
+      }
+    }
+    throw new NetworkAssignError(failure)
+  }
+
+  private portsFor(ip: string): PortSet {
+    let set = this.usedPorts.get(ip)
+    if (set === undefined) {
+      set = new PortSet()
+      this.usedPorts.set(ip, set)
+    }
+    return set
+  }
+}
+
+function checkReserved(ports: readonly Port[], used: PortSet | undefined): string | undefined {
+  for (const port of ports) {
+    if (port.Value < 0 || port.Value >= MaxValidPort) return `invalid port ${port.Value} (out of range)`
+    if (used?.has(port.Value)) return `reserved port collision ${port.Label}=${port.Value}`
+  }
+  return undefined
+}
+
+function pickStochastic(used: PortSet | undefined, ask: NetworkResource, random: PortRandom): number[] | undefined {
+  const reserved = new Set((ask.ReservedPorts ?? []).map((p) => p.Value))
+  const picked: number[] = []
+  for (let i = 0; i < (ask.DynamicPorts?.length ?? 0); i++) {
+    let port = -1
+    for (let attempt = 0; attempt < MaxRandPortAttempts; attempt++) {
+      const candidate = MinDynamicPort + random.int(MaxDynamicPort - MinDynamicPort)
+      if (used?.has(candidate) || reserved.has(candidate) || picked.includes(candidate)) continue
+      port = candidate
+      break
+    }
+    if (port < 0) return undefined
+    picked.push(port)
+  }
+  return picked
+}
+
+function pickPrecise(used: PortSet | undefined, ask: NetworkResource, random: PortRandom): number[] | undefined {
+  const taken = used?.copy() ?? new PortSet()
+  for (const p of ask.ReservedPorts ?? []) taken.add(p.Value)
+  const free: number[] = []
+  for (let port = MinDynamicPort; port <= MaxDynamicPort; port++) if (!taken.has(port)) free.push(port)
+  const need = ask.DynamicPorts?.length ?? 0
+  if (free.length < need) return undefined
+  for (let i = 0; i < need; i++) {
+    const j = i + random.int(free.length - i)
+    ;[free[i], free[j]] = [free[j]!, free[i]!]
+  }
+  return free.slice(0, need)
+}
+
+/** A CIDR of at most 256 addresses, whose addresses get their own port bitmaps. */
+function smallCidr(n: NetworkResource): boolean {
+  const m = /\/(\d+)$/.exec(n.CIDR)
+  return m !== null && Number(m[1]) >= 24 && n.CIDR.includes('.')
+}
+
+/** The IPv4 addresses of a network's CIDR (at most 65536), or its IP when it has no CIDR. */
+function* ipsOf(n: NetworkResource): Generator<string> {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(n.CIDR)
+  if (m === null) {
+    if (n.IP !== '') yield n.IP
+    return
+  }
+  const bits = Number(m[5])
+  const base = ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0
+  const size = bits >= 32 ? 1 : Math.min(2 ** (32 - bits), 65536)
+  const start = bits === 0 ? 0 : (base & (0xffffffff << (32 - bits))) >>> 0
+  for (let i = 0; i < size; i++) {
+    const v = (start + i) >>> 0
+    yield `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`
+  }
+}
