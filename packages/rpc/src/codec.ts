@@ -1,0 +1,160 @@
+import type { Duplex } from 'node:stream'
+import { decodeFirst, encode, IncompleteError, type DecodeOptions } from '@nomadic/msgpack'
+import { DEFAULT_MAX_MESSAGE_BYTES } from './constants.js'
+import { RpcError } from './errors.js'
+
+/** Returned by {@link MessageReader.read} when the stream ended cleanly between messages. */
+export const EOF: unique symbol = Symbol('EOF')
+
+interface PendingRead {
+  options: DecodeOptions | undefined
+  resolve: (value: unknown) => void
+  reject: (error: Error) => void
+}
+
+/**
+ * Reads back-to-back msgpack values from a byte stream (net/rpc's framing: no length prefix).
+ * A value is decoded only once enough bytes are present, and a value growing past `maxBytes` is
+ * an error before it is buffered further, so a peer cannot make us hold unbounded memory.
+ * Decoding follows Nomad's handle: raw strings become strings unless the key is in `bytesKeys`.
+ */
+export class MessageReader {
+  private chunks: Buffer[] = []
+  private total = 0
+  private needed = 1
+  private pending: PendingRead | undefined
+  private ended = false
+  private failure: Error | undefined
+  private detached = false
+
+  constructor(
+    private readonly stream: Duplex,
+    private readonly maxBytes = DEFAULT_MAX_MESSAGE_BYTES,
+  ) {
+    stream.on('data', this.onData)
+    stream.on('end', this.onEnd)
+    stream.on('close', this.onClose)
+    stream.on('error', this.onError)
+    stream.resume()
+  }
+
+  /** The next value, or {@link EOF} when the stream ended cleanly before one started. */
+  read(options?: DecodeOptions): Promise<unknown> {
+    if (this.pending !== undefined) return Promise.reject(new Error('MessageReader: one read at a time'))
+    return new Promise((resolve, reject) => {
+      this.pending = { options, resolve, reject }
+      this.tryDecode()
+    })
+  }
+
+  /**
+   * Stops reading and gives back the bytes received after the last value, in the stream itself
+   * (paused), so a raw consumer (streaming RPC, Raft) continues exactly where the messages stopped.
+   */
+  detach(): void {
+    if (this.detached) return
+    this.detached = true
+    this.stream.off('data', this.onData)
+    this.stream.off('end', this.onEnd)
+    this.stream.off('close', this.onClose)
+    this.stream.off('error', this.onError)
+    this.stream.pause()
+    const rest = this.flatten()
+    if (rest.length > 0 && !this.stream.destroyed) this.stream.unshift(rest)
+    this.chunks = []
+    this.total = 0
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    this.chunks.push(chunk)
+    this.total += chunk.length
+    if (this.total > this.maxBytes && this.pending === undefined) {
+      // The peer is running ahead of us by more than a whole message: stop reading for now.
+      this.stream.pause()
+    }
+    this.tryDecode()
+  }
+
+  private readonly onEnd = (): void => {
+    this.ended = true
+    this.tryDecode()
+  }
+
+  private readonly onClose = (): void => {
+    this.ended = true
+    this.tryDecode()
+  }
+
+  private readonly onError = (error: Error): void => {
+    this.failure ??= error
+    this.tryDecode()
+  }
+
+  private flatten(): Buffer {
+    if (this.chunks.length === 0) return Buffer.alloc(0)
+    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks, this.total)]
+    return this.chunks[0]!
+  }
+
+  private tryDecode(): void {
+    const pending = this.pending
+    if (pending === undefined) return
+    if (this.total >= this.needed) {
+      const buffer = this.flatten()
+      try {
+        const { value, end } = decodeFirst(buffer, 0, pending.options)
+        if (end === buffer.length) {
+          this.chunks = []
+          this.total = 0
+        } else {
+          this.chunks = [buffer.subarray(end)]
+          this.total = buffer.length - end
+        }
+        this.needed = 1
+        this.pending = undefined
+        if (this.stream.isPaused() && !this.detached) this.stream.resume()
+        pending.resolve(value)
+        return
+      } catch (error) {
+        if (!(error instanceof IncompleteError)) {
+          this.pending = undefined
+          pending.reject(new RpcError('RPC_MALFORMED', `malformed msgpack message: ${(error as Error).message}`, { cause: error }))
+          return
+        }
+        // Do not try again before the bytes this value is known to need have arrived.
+        this.needed = buffer.length + error.needed
+        if (this.needed > this.maxBytes) {
+          this.pending = undefined
+          pending.reject(new RpcError('RPC_MESSAGE_TOO_LARGE', `msgpack message needs more than ${this.maxBytes} bytes`))
+          return
+        }
+      }
+    }
+    if (this.failure !== undefined) {
+      this.pending = undefined
+      pending.reject(this.failure)
+    } else if (this.ended) {
+      this.pending = undefined
+      if (this.total === 0) pending.resolve(EOF)
+      else pending.reject(new RpcError('RPC_CONNECTION_CLOSED', 'unexpected EOF'))
+    }
+  }
+}
+
+/** Encodes two values back to back (a net/rpc header and its body) in one buffer. */
+export function encodePair(header: unknown, body: unknown): Buffer {
+  const a = encode(header)
+  const b = encode(body)
+  const out = Buffer.allocUnsafe(a.length + b.length)
+  a.copy(out, 0)
+  b.copy(out, a.length)
+  return out
+}
+
+/** Treats a decoded value as a map; anything else is malformed. */
+export function asRecord(value: unknown, what: string): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || Buffer.isBuffer(value)) {
+    throw new RpcError('RPC_MALFORMED', `${what} is not a map`)
+  }
+  return value as Record<string, unknown>
+}
