@@ -328,7 +328,7 @@ function header(kind: string, f: Fields): RPCHeader {
 }
 
 function asFields(kind: string, v: unknown): Fields {
-  if (typeof v !== 'object' || v === null || Array.isArray(v) || Buffer.isBuffer(v)) {
+  if (typeof v !== 'object' || v === null || Object.getPrototypeOf(v) !== Object.prototype) {
     throw new DecodeError(`cannot decode ${kind}: expected a map`)
   }
   return v as Fields
