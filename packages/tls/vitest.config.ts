@@ -6,6 +6,7 @@ export default defineProject({
     include: ['test/**/*.test.ts'],
     exclude: ['test/interop/**', 'node_modules/**'],
     setupFiles: ['../../scripts/vitest-setup.ts'],
+    globalSetup: ['test/global-setup.ts'],
     testTimeout: 30_000,
   },
 })

@@ -1,10 +1,10 @@
 // Certificates for the tests, made by the package's own tool: the CA and agent certificates
-// through the CLI (`runCli`, in process), the odd ones through the library. Made once per test
-// file; RSA keys come from node:crypto, so the whole set takes about a second or two.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+// through the CLI (`runCli`, in process), the odd ones through the library. They are made once
+// per run by global-setup.ts into a temporary directory that every test file reads.
 import { readFileSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { inject } from 'vitest'
 import {
   TlsConfig,
   createAgentCertificate,
@@ -15,16 +15,36 @@ import {
   type TlsSwitches,
 } from '../src/index.js'
 
-export interface Pki {
-  dir: string
-  ca: CertificateAndKey
-  /** Files written by the CLI: CA, and server/client certificates of regions global and east. */
-  files: { ca: string; caKey: string; cert(name: string): string; key(name: string): string }
-  pairs: Record<string, CertificateAndKey>
-  /** A TLS configuration of the named pair (from `pairs`), trusting `ca` (default: our CA). */
-  config(name: string, switches?: TlsSwitches, ca?: string): TlsConfig
-  cleanup(): Promise<void>
+declare module 'vitest' {
+  export interface ProvidedContext {
+    tlsPkiDir: string
+  }
 }
+
+/** Made by the CLI (`<name>-nomad.pem`); the rest by the library. */
+const CLI_MADE = ['global-server', 'global-client', 'east-server', 'east-client', 'global-cli'] as const
+
+/**
+ * Names in `pairs`: `global-server`, `global-client`, `east-server`, `east-client`, `global-cli`
+ * (CLI-made); `other-ca` (another CA) and `other-ca-client`, `other-ca-server` (signed by it);
+ * `expired-client`, `expired-server`; `two-labels` (`client.nomad`, `server.nomad`), `no-nomad`
+ * (`server.global.consul`), `cn-only-server` (CN `server.global.nomad`, no SAN),
+ * `cn-only-east-client` (CN `client.east.nomad`, no SAN), `global-server-2` (a second server
+ * certificate, for reload).
+ */
+export const PAIR_NAMES = [
+  ...CLI_MADE,
+  'other-ca',
+  'other-ca-client',
+  'other-ca-server',
+  'expired-client',
+  'expired-server',
+  'two-labels',
+  'no-nomad',
+  'cn-only-server',
+  'cn-only-east-client',
+  'global-server-2',
+] as const
 
 const silent = { write: () => true }
 
@@ -34,41 +54,56 @@ async function cli(dir: string, ...argv: string[]): Promise<void> {
   if (code !== 0) throw new Error(`nomadic-tls ${argv.join(' ')} failed: ${errors.join('')}`)
 }
 
-/**
- * Names in `pairs`: `global-server`, `global-client`, `east-server`, `east-client`, `global-cli`
- * (CLI-made); `other-ca-client`, `other-ca-server` (signed by another CA); `expired-client`,
- * `expired-server`; `two-labels` (`client.nomad`), `no-nomad` (`server.global.consul`),
- * `cn-only-server` (CN `server.global.nomad`, no SAN), `cn-only-east-client` (CN
- * `client.east.nomad`, no SAN), `global-server-2` (a second server certificate, for reload).
- */
-export async function makePki(): Promise<Pki> {
-  const dir = await mkdtemp(join(tmpdir(), 'nomadic-tls-'))
+/** Writes the whole set into `dir` as `<name>.pem` and `<name>-key.pem` (plus the CLI's own files). */
+export async function generatePki(dir: string): Promise<void> {
   await cli(dir, 'ca', 'create')
-  for (const [role, region] of [['server', 'global'], ['client', 'global'], ['server', 'east'], ['client', 'east'], ['cli', 'global']]) {
+  for (const name of CLI_MADE) {
+    const [region, role] = name.split('-')
     await cli(dir, 'cert', 'create', `-${role}`, '-region', region!)
   }
   const read = (name: string): string => readFileSync(join(dir, name), 'utf8')
   const ca: CertificateAndKey = { cert: read('nomad-agent-ca.pem'), key: read('nomad-agent-ca-key.pem') }
   const pairs: Record<string, CertificateAndKey> = {}
-  for (const name of ['global-server', 'global-client', 'east-server', 'east-client', 'global-cli']) {
-    pairs[name] = { cert: read(`${name}-nomad.pem`), key: read(`${name}-nomad-key.pem`) }
-  }
-  const otherCa = createCa()
-  pairs['other-ca'] = otherCa
-  pairs['other-ca-client'] = createAgentCertificate({ ca: otherCa, role: 'client' })
-  pairs['other-ca-server'] = createAgentCertificate({ ca: otherCa, role: 'server' })
+  for (const name of CLI_MADE) pairs[name] = { cert: read(`${name}-nomad.pem`), key: read(`${name}-nomad-key.pem`) }
+  // Generating RSA keys is the slow part: the odd certificates reuse the CLI-made keys.
+  const key = pairs['global-client']!.key
+  const otherCa = createCa({ key: pairs['east-client']!.key })
   const longAgo = new Date(Date.now() - 10 * 24 * 60 * 60 * 1000)
-  pairs['expired-client'] = createAgentCertificate({ ca, role: 'client', now: longAgo, days: 1 })
-  pairs['expired-server'] = createAgentCertificate({ ca, role: 'server', now: longAgo, days: 1 })
-  pairs['two-labels'] = createCertificate({ ca, dnsNames: ['client.nomad', 'server.nomad'], ipAddresses: ['127.0.0.1'] })
-  pairs['no-nomad'] = createCertificate({ ca, dnsNames: ['server.global.consul', 'client.global.consul'] })
-  pairs['cn-only-server'] = createCertificate({ ca, commonName: 'server.global.nomad' })
-  pairs['cn-only-east-client'] = createCertificate({ ca, commonName: 'client.east.nomad' })
-  pairs['global-server-2'] = createAgentCertificate({ ca, role: 'server' })
+  Object.assign(pairs, {
+    'other-ca': otherCa,
+    'other-ca-client': createAgentCertificate({ ca: otherCa, role: 'client', key }),
+    'other-ca-server': createAgentCertificate({ ca: otherCa, role: 'server', key }),
+    'expired-client': createAgentCertificate({ ca, role: 'client', now: longAgo, days: 1, key }),
+    'expired-server': createAgentCertificate({ ca, role: 'server', now: longAgo, days: 1, key }),
+    'two-labels': createCertificate({ ca, dnsNames: ['client.nomad', 'server.nomad'], ipAddresses: ['127.0.0.1'], key }),
+    'no-nomad': createCertificate({ ca, dnsNames: ['server.global.consul', 'client.global.consul'], key }),
+    'cn-only-server': createCertificate({ ca, commonName: 'server.global.nomad', key }),
+    'cn-only-east-client': createCertificate({ ca, commonName: 'client.east.nomad', key }),
+    'global-server-2': createAgentCertificate({ ca, role: 'server', key: pairs['global-cli']!.key }),
+  })
   for (const [name, pair] of Object.entries(pairs)) {
     await writeFile(join(dir, `${name}.pem`), pair.cert)
     await writeFile(join(dir, `${name}-key.pem`), pair.key)
   }
+}
+
+export interface Pki {
+  dir: string
+  ca: CertificateAndKey
+  pairs: Record<(typeof PAIR_NAMES)[number], CertificateAndKey>
+  files: { ca: string; caKey: string; cert(name: string): string; key(name: string): string }
+  /** A TLS configuration of the named pair, trusting `ca` (default: our CA). */
+  config(name: (typeof PAIR_NAMES)[number], switches?: TlsSwitches, ca?: string): TlsConfig
+}
+
+/** The set global-setup.ts made for this run. */
+export function usePki(): Pki {
+  const dir = inject('tlsPkiDir')
+  const read = (name: string): string => readFileSync(join(dir, name), 'utf8')
+  const ca = { cert: read('nomad-agent-ca.pem'), key: read('nomad-agent-ca-key.pem') }
+  const pairs = Object.fromEntries(
+    PAIR_NAMES.map((name) => [name, { cert: read(`${name}.pem`), key: read(`${name}-key.pem`) }]),
+  ) as Pki['pairs']
   return {
     dir,
     ca,
@@ -79,11 +114,7 @@ export async function makePki(): Promise<Pki> {
       cert: (name) => join(dir, `${name}.pem`),
       key: (name) => join(dir, `${name}-key.pem`),
     },
-    config: (name, switches = {}, trusted = ca.cert) => {
-      const pair = pairs[name]
-      if (pair === undefined) throw new Error(`no fixture ${name}`)
-      return new TlsConfig({ ...switches, ca: trusted, cert: pair.cert, key: pair.key })
-    },
-    cleanup: () => rm(dir, { recursive: true, force: true }),
+    config: (name, switches = {}, trusted = ca.cert) =>
+      new TlsConfig({ ...switches, ca: trusted, cert: pairs[name].cert, key: pairs[name].key }),
   }
 }

@@ -2,20 +2,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { once } from 'node:events'
 import { createConnection } from 'node:net'
 import { InvalidRoleOrRegionError, TlsConfig, TlsHandshakeError, outgoingWrapper } from '../src/index.js'
-import { makePki, type Pki } from './fixtures.js'
+import { usePki, type Pki } from './fixtures.js'
 import { closed, dial, echo, echoServer, type EchoServer, type Outcome } from './net.js'
 
 let pki: Pki
 let server: EchoServer // a server of region global with verifyServerHostname
 
 beforeAll(async () => {
-  pki = await makePki()
+  pki = usePki()
   server = await echoServer(pki.config('global-server', { verifyServerHostname: true }), 'global')
 })
 
 afterAll(async () => {
   await server?.close()
-  await pki?.cleanup()
 })
 
 function refusal(outcome: Outcome): Error {

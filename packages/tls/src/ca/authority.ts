@@ -1,4 +1,4 @@
-import { X509Certificate, generateKeyPairSync, randomBytes } from 'node:crypto'
+import { X509Certificate, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto'
 import { isIP } from 'node:net'
 import forge from 'node-forge'
 import { TlsConfigError, TlsPemError } from '../errors.js'
@@ -37,6 +37,8 @@ export interface CreateCaOptions {
   now?: Date
   /** RSA modulus length. Default 2048. */
   keyBits?: number
+  /** An existing RSA private key (PEM) to certify instead of generating one. */
+  key?: string
 }
 
 /** Options of {@link createCertificate}: any leaf certificate signed by a CA. */
@@ -57,6 +59,8 @@ export interface CreateCertificateOptions {
   now?: Date
   /** RSA modulus length. Default 2048. */
   keyBits?: number
+  /** An existing RSA private key (PEM) to certify instead of generating one (renewal). */
+  key?: string
 }
 
 /** The three kinds of agent certificate `nomad tls cert create` makes. */
@@ -82,6 +86,8 @@ export interface CreateAgentCertificateOptions {
   now?: Date
   /** RSA modulus length. Default 2048. */
   keyBits?: number
+  /** An existing RSA private key (PEM) to certify instead of generating one (renewal). */
+  key?: string
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000
@@ -97,7 +103,7 @@ const DAY_MS = 24 * 60 * 60 * 1000
 export function createCa(options: CreateCaOptions = {}): CertificateAndKey {
   const domain = options.domain ?? DEFAULT_DOMAIN
   checkLabel('domain', domain)
-  const keys = generateKeys(options.keyBits)
+  const keys = keysFor(options)
   const cert = forge.pki.createCertificate()
   cert.publicKey = keys.publicKey
   cert.serialNumber = randomSerial()
@@ -132,7 +138,7 @@ export function createCertificate(options: CreateCertificateOptions): Certificat
   const commonName = options.commonName ?? dnsNames[0]
   if (commonName === undefined) throw new TlsConfigError('commonName', 'a certificate needs a CN or a DNS name')
   const usages = options.extKeyUsage ?? ['serverAuth', 'clientAuth']
-  const keys = generateKeys(options.keyBits)
+  const keys = keysFor(options)
   const cert = forge.pki.createCertificate()
   cert.publicKey = keys.publicKey
   cert.serialNumber = randomSerial()
@@ -189,6 +195,7 @@ export function createAgentCertificate(options: CreateAgentCertificateOptions): 
     days: options.days,
     now: options.now,
     keyBits: options.keyBits,
+    key: options.key,
   })
 }
 
@@ -198,12 +205,23 @@ function checkLabel(option: string, value: string): void {
   }
 }
 
-// RSA keys come from node:crypto (native, fast) and are handed to node-forge for signing.
-function generateKeys(bits = DEFAULT_KEY_BITS): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey } {
-  if (!Number.isInteger(bits) || bits < 2048) throw new TlsConfigError('keyBits', 'must be an integer of at least 2048')
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: bits })
-  const pem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()
-  const forgeKey = forge.pki.privateKeyFromPem(pem)
+type ForgeKeys = { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey }
+
+// RSA keys come from node:crypto (native, much faster than node-forge's) and are handed to
+// node-forge for signing.
+function keysFor(options: { keyBits?: number; key?: string }): ForgeKeys {
+  let privateKey: KeyObject
+  if (options.key !== undefined) {
+    privateKey = parsePrivateKey(options.key, 'private key', '<key>')
+    if (privateKey.asymmetricKeyType !== 'rsa') {
+      throw new TlsConfigError('key', `node-forge certifies only RSA keys, not ${privateKey.asymmetricKeyType}`)
+    }
+  } else {
+    const bits = options.keyBits ?? DEFAULT_KEY_BITS
+    if (!Number.isInteger(bits) || bits < 2048) throw new TlsConfigError('keyBits', 'must be an integer of at least 2048')
+    privateKey = generateKeyPairSync('rsa', { modulusLength: bits }).privateKey
+  }
+  const forgeKey = forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }).toString())
   return { privateKey: forgeKey, publicKey: forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e) }
 }
 
