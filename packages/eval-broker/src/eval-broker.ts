@@ -312,30 +312,26 @@ export class EvalBroker<E extends BrokerEvaluation = Evaluation> {
    * ready, and an eval re-enqueued under this token is enqueued.
    */
   ack(evalId: string, token: string): void {
-    try {
-      const o = this.lookup(evalId, token)
-      this.release(o)
-      this.tracked.delete(evalId)
-      const e = o.tracked.eval
-      const slot = this.jobs.get(e.Namespace, e.JobID)
-      if (slot !== undefined && slot.current === evalId) {
-        slot.current = undefined
-        const next = slot.pending?.pop()
-        if (next !== undefined) {
-          this.totalBlocked--
-          if (slot.pending!.size === 0) slot.pending = undefined
-          this.enqueueReady(next, next.eval.Type)
-        } else {
-          this.jobs.delete(e.Namespace, e.JobID)
-        }
+    const o = this.lookup(evalId, token)
+    this.release(o)
+    this.tracked.delete(evalId)
+    const e = o.tracked.eval
+    const slot = this.jobs.get(e.Namespace, e.JobID)
+    if (slot !== undefined && slot.current === evalId) {
+      slot.current = undefined
+      const next = slot.pending?.pop()
+      if (next !== undefined) {
+        this.totalBlocked--
+        if (slot.pending!.size === 0) slot.pending = undefined
+        this.enqueueReady(next, next.eval.Type)
+      } else {
+        this.jobs.delete(e.Namespace, e.JobID)
       }
-      const again = this.requeue.get(token)
-      if (again !== undefined) {
-        this.requeue.delete(token)
-        this.processEnqueue(again, '')
-      }
-    } finally {
+    }
+    const again = this.requeue.get(token)
+    if (again !== undefined) {
       this.requeue.delete(token)
+      this.processEnqueue(again, '')
     }
     this.serveWaiters()
   }
@@ -346,8 +342,8 @@ export class EvalBroker<E extends BrokerEvaluation = Evaluation> {
    * is dropped.
    */
   nack(evalId: string, token: string): void {
-    this.requeue.delete(token)
     const o = this.lookup(evalId, token)
+    this.requeue.delete(token)
     this.release(o)
     this.redeliver(o.tracked)
     this.serveWaiters()
