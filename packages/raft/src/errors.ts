@@ -84,7 +84,7 @@ export class LeadershipTransferInProgressError extends RaftError {
 /** A membership change's `prevIndex` no longer matches the latest configuration's index. */
 export class ConfigurationChangedError extends RaftError {
   constructor(readonly prevIndex: number, readonly latestIndex: number) {
-    super('RAFT_CONFIGURATION_CHANGED', `configuration changed since ${prevIndex} (latest is ${latestIndex})`)
+    super('RAFT_CONFIGURATION_CHANGED', `Configuration changed since ${prevIndex} (latest is ${latestIndex})`)
   }
 }
 
