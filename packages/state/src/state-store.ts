@@ -131,7 +131,12 @@ export class StateStore {
         return result
       }
       const why = await ws.wait({ timeoutMs: left, clock, signal: options.signal })
-      if (why === 'timeout' || why === 'abandoned') return query(this.snapshot(), new WatchSet())
+      if (why === 'timeout' || why === 'abandoned') {
+        const last = new WatchSet()
+        const final = query(this.snapshot(), last)
+        last.close()
+        return final
+      }
     }
   }
 
