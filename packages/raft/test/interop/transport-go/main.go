@@ -11,7 +11,6 @@ import (
 	"hash/crc64"
 	"io"
 	"io/ioutil"
-	"net"
 	"os"
 	"time"
 
@@ -37,8 +36,7 @@ func main() {
 	target := flag.String("target", "", "address of the peer for call")
 	flag.Parse()
 	logger := hclog.New(&hclog.LoggerOptions{Output: os.Stderr, Level: hclog.Error})
-	addr, _ := net.ResolveTCPAddr("tcp", *bind)
-	trans, err := raft.NewTCPTransportWithLogger(*bind, addr, 3, 5*time.Second, logger)
+	trans, err := raft.NewTCPTransportWithLogger(*bind, nil, 3, 5*time.Second, logger)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
