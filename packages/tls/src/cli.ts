@@ -8,7 +8,7 @@ import {
   createCa,
   type CertificateRole,
 } from './ca/authority.js'
-import { agentFileNames, caFileNames, readCa, writeNewFiles } from './ca/files.js'
+import { agentFileNames, caFileNames, readCa, refuseExisting, writeNewFiles } from './ca/files.js'
 import { TlsError, TlsUsageError } from './errors.js'
 
 /** Where `nomadic-tls` reads and writes: a directory and two output streams. */
@@ -76,8 +76,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 
 async function caCreate(flags: FlagValues, io: CliIo): Promise<void> {
   const domain = (flags.get('domain') as string | undefined) ?? DEFAULT_DOMAIN
-  const ca = createCa({ domain, days: (flags.get('days') as number | undefined) ?? DEFAULT_CA_DAYS, now: io.now })
   const names = caFileNames(domain)
+  // Checked before the (slow) key generation; writeNewFiles checks again.
+  await refuseExisting([resolve(io.cwd, names.cert), resolve(io.cwd, names.key)])
+  const ca = createCa({ domain, days: (flags.get('days') as number | undefined) ?? DEFAULT_CA_DAYS, now: io.now })
   await writeNewFiles([
     { path: resolve(io.cwd, names.cert), content: ca.cert, mode: 0o644 },
     { path: resolve(io.cwd, names.key), content: ca.key, mode: 0o600 },
@@ -95,6 +97,7 @@ async function certCreate(flags: FlagValues, io: CliIo): Promise<void> {
   const caFile = (flags.get('ca') as string | undefined) ?? defaults.cert
   const keyFile = (flags.get('key') as string | undefined) ?? defaults.key
   const names = agentFileNames(role, region, domain)
+  await refuseExisting([resolve(io.cwd, names.cert), resolve(io.cwd, names.key)])
   const ca = await readCa(resolve(io.cwd, caFile), resolve(io.cwd, keyFile))
   const issued = createAgentCertificate({
     ca,

@@ -48,7 +48,7 @@ export {
   TlsUsageError,
   INVALID_ROLE_OR_REGION,
 } from './errors.js'
-export { caFileNames, agentFileNames, readCa, writeNewFiles } from './ca/files.js'
+export { caFileNames, agentFileNames, readCa, refuseExisting, writeNewFiles } from './ca/files.js'
 export type { NewFile } from './ca/files.js'
 export { runCli, USAGE } from './cli.js'
 export type { CliIo } from './cli.js'

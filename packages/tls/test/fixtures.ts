@@ -46,6 +46,9 @@ export const PAIR_NAMES = [
   'global-server-2',
 ] as const
 
+/** A certificate of the test set. */
+export type PairName = (typeof PAIR_NAMES)[number]
+
 const silent = { write: () => true }
 
 async function cli(dir: string, ...argv: string[]): Promise<void> {
@@ -90,10 +93,10 @@ export async function generatePki(dir: string): Promise<void> {
 export interface Pki {
   dir: string
   ca: CertificateAndKey
-  pairs: Record<(typeof PAIR_NAMES)[number], CertificateAndKey>
+  pairs: Record<PairName, CertificateAndKey>
   files: { ca: string; caKey: string; cert(name: string): string; key(name: string): string }
   /** A TLS configuration of the named pair, trusting `ca` (default: our CA). */
-  config(name: (typeof PAIR_NAMES)[number], switches?: TlsSwitches, ca?: string): TlsConfig
+  config(name: PairName, switches?: TlsSwitches, ca?: string): TlsConfig
 }
 
 /** The set global-setup.ts made for this run. */

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { once } from 'node:events'
 import { createConnection } from 'node:net'
 import { InvalidRoleOrRegionError, TlsConfig, TlsHandshakeError, outgoingWrapper } from '../src/index.js'
-import { usePki, type Pki } from './fixtures.js'
+import { usePki, type PairName, type Pki } from './fixtures.js'
 import { closed, dial, echo, echoServer, type EchoServer, type Outcome } from './net.js'
 
 let pki: Pki
@@ -22,7 +22,7 @@ function refusal(outcome: Outcome): Error {
   return outcome.error
 }
 
-async function connectAs(name: string, target = server): Promise<{ outcome: Outcome; socket: Awaited<ReturnType<typeof dial>> }> {
+async function connectAs(name: PairName, target = server): Promise<{ outcome: Outcome; socket: Awaited<ReturnType<typeof dial>> }> {
   const socket = await dial(target.port, pki.config(name, { verifyServerHostname: true }), 'global')
   const outcome = await target.next()
   return { outcome, socket }
@@ -120,7 +120,7 @@ describe('incoming RPC TLS with the role and region rule', () => {
 })
 
 describe('outgoing RPC TLS', () => {
-  async function wrapTo(serverName: string, clientSwitches: { verifyServerHostname?: boolean }, region = 'global'): Promise<unknown> {
+  async function wrapTo(serverName: PairName, clientSwitches: { verifyServerHostname?: boolean }, region = 'global'): Promise<unknown> {
     const target = await echoServer(pki.config(serverName), 'global')
     try {
       const socket = await dial(target.port, pki.config('global-client', clientSwitches), region)

@@ -4,7 +4,7 @@ import { X509Certificate } from 'node:crypto'
 import { connect, createServer, type TLSSocket } from 'node:tls'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { TlsConfig, reloadTlsServer, shouldReloadRpcConnections } from '../src/index.js'
-import { usePki, type Pki } from './fixtures.js'
+import { usePki, type PairName, type Pki } from './fixtures.js'
 import { dial, echo, echoServer } from './net.js'
 
 let pki: Pki
@@ -82,7 +82,7 @@ describe('TlsAcceptor.reload', () => {
 })
 
 describe('shouldReloadRpcConnections', () => {
-  const make = (name: string, enableRpc = true, ca = pki.ca.cert): TlsConfig => pki.config(name, { enableRpc }, ca)
+  const make = (name: PairName, enableRpc = true, ca = pki.ca.cert): TlsConfig => pki.config(name, { enableRpc }, ca)
 
   it('is false for equal content, whatever the object', () => {
     expect(shouldReloadRpcConnections(make('global-server'), make('global-server'))).toBe(false)

@@ -43,9 +43,7 @@ export interface NewFile {
  * and what this call wrote is removed again.
  */
 export async function writeNewFiles(files: readonly NewFile[]): Promise<void> {
-  for (const file of files) {
-    if (await exists(file.path)) throw new TlsFileExistsError(file.path)
-  }
+  await refuseExisting(files.map((file) => file.path))
   const written: string[] = []
   try {
     for (const file of files) {
@@ -58,6 +56,13 @@ export async function writeNewFiles(files: readonly NewFile[]): Promise<void> {
     const failed = files[written.length]!.path
     if (code === 'EEXIST') throw new TlsFileExistsError(failed)
     throw new TlsFileError('output', failed, error)
+  }
+}
+
+/** Throws {@link TlsFileExistsError} for the first of `paths` that exists. */
+export async function refuseExisting(paths: readonly string[]): Promise<void> {
+  for (const path of paths) {
+    if (await exists(path)) throw new TlsFileExistsError(path)
   }
 }
 
