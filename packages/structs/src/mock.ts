@@ -1,3 +1,4 @@
+import { zeroTime } from './codec/go-time.js'
 import { canonicalizeJob } from './job/canonicalize.js'
 import { emptyUpdateStrategy } from './job/defaults.js'
 import { computeNodeClass } from './node/computed-class.js'
@@ -18,19 +19,6 @@ let counter = 0
 export function mockID(): string {
   counter++
   return `00000000-0000-4000-8000-${counter.toString(16).padStart(12, '0')}`
-}
-
-/** The Go zero `time.Time` (0001-01-01T00:00:00Z), which Nomad uses for "not set". */
-export function zeroTime(): Date {
-  return new Date(GoZeroTimeMs)
-}
-
-/** Milliseconds since 1970 of Go's zero time, 0001-01-01T00:00:00Z. */
-export const GoZeroTimeMs = -62135596800000
-
-/** Whether `t` is Go's zero time (Nomad's "unset"). */
-export function isZeroTime(t: Date | null | undefined): boolean {
-  return t == null || t.getTime() === GoZeroTimeMs
 }
 
 /** Nomad's `mock.Node`: 4000 MHz, 8 GiB, 100 GiB disk, eth0 at 1000 Mbit/s, port 22 reserved. */
