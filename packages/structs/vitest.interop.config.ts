@@ -1,0 +1,13 @@
+import { defineProject } from 'vitest/config'
+
+export default defineProject({
+  test: {
+    name: 'structs-interop',
+    include: ['test/interop/**/*.test.ts'],
+    exclude: ['node_modules/**'],
+    setupFiles: ['../../scripts/vitest-setup.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 240_000,
+    fileParallelism: false,
+  },
+})
