@@ -34,8 +34,12 @@ export class StateReader {
     return this.view.get<IndexEntry>(Tables.index, 'id', table, ws)?.Value ?? 0
   }
 
-  /** The highest index of any table: the index this view is at. */
-  latestIndex(): number {
+  /**
+   * The highest index of any table: the index this view is at. With a table, that table's
+   * index (the planner's `PlanSnapshot.latestIndex('allocs')`).
+   */
+  latestIndex(table?: TableName | string): number {
+    if (table !== undefined) return this.index(table)
     let max = 0
     for (const e of this.view.all<IndexEntry>(Tables.index)) if (e.Value > max) max = e.Value
     return max
