@@ -48,8 +48,8 @@ export class MessageReader {
   }
 
   /**
-   * Stops reading and gives back the bytes received after the last value, in the stream itself
-   * (paused), so a raw consumer (streaming RPC, Raft) continues exactly where the messages stopped.
+   * Stops reading and gives back the bytes received after the last value, in the stream itself,
+   * so a raw consumer (streaming RPC, Raft) continues exactly where the messages stopped.
    */
   detach(): void {
     if (this.detached) return
@@ -63,6 +63,7 @@ export class MessageReader {
     if (rest.length > 0 && !this.stream.destroyed) this.stream.unshift(rest)
     this.chunks = []
     this.total = 0
+    releaseFlow(this.stream)
   }
 
   private readonly onData = (chunk: Buffer): void => {
@@ -139,6 +140,14 @@ export class MessageReader {
       else pending.reject(new RpcError('RPC_CONNECTION_CLOSED', 'unexpected EOF'))
     }
   }
+}
+
+/**
+ * Leaves a paused stream neither flowing nor explicitly paused: data waits in its buffer, and
+ * the next owner's `data` listener, `pipe` or async iteration starts the flow as usual.
+ */
+export function releaseFlow(stream: Duplex): void {
+  ;(stream as { readableFlowing: boolean | null }).readableFlowing = null
 }
 
 /** Encodes two values back to back (a net/rpc header and its body) in one buffer. */

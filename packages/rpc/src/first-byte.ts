@@ -1,11 +1,12 @@
 import type { Duplex } from 'node:stream'
 import type { Clock } from '@nomadic/runtime'
+import { releaseFlow } from './codec.js'
 
 /** The outcome of waiting for a connection's first byte. */
 export type FirstByte = number | 'closed' | 'timeout'
 
 /**
- * Reads exactly one byte and leaves everything after it in the stream (paused), so the next
+ * Reads exactly one byte and leaves everything after it in the stream's buffer, so the next
  * reader — a TLS handshake, yamux, Raft — sees the bytes that follow. `timeoutMs` ≤ 0 waits forever.
  */
 export function readFirstByte(stream: Duplex, clock: Clock, timeoutMs: number): Promise<FirstByte> {
@@ -19,7 +20,7 @@ export function readFirstByte(stream: Duplex, clock: Clock, timeoutMs: number): 
       stream.off('end', onGone)
       stream.off('close', onGone)
       stream.off('error', onGone)
-      stream.pause()
+      releaseFlow(stream)
       resolve(result)
     }
     const onReadable = (): void => {

@@ -133,6 +133,7 @@ export class Session extends TypedEmitter<SessionEvents> {
     conn.on('error', this.onError)
     conn.on('close', this.onConnClose)
     conn.on('drain', this.onDrain)
+    conn.resume()
     if (options.enableKeepAlive ?? true) this.scheduleKeepAlive()
   }
 
