@@ -88,22 +88,29 @@ export interface BrokerStats {
   byScheduler: Record<string, SchedulerStats>
 }
 
-/** The broker's record of an eval it holds, from enqueue until ack. */
-interface Tracked<E> {
+/**
+ * The broker's record of an eval it holds, from enqueue until ack. While delivered it carries
+ * its token and sits in the nack-timer list (one object per eval keeps the hot path lean).
+ */
+interface Tracked<E> extends Expiring {
   eval: E
   /** Deliveries so far (Nomad's `evals[id]`). */
   dequeues: number
   /** Insertion order into the heap it is in: the last tie-breaker. */
   seq: number
+  /** The delivery token while outstanding, else undefined. */
+  token: string | undefined
+  /** The queue it was last dequeued from (its type, or `_failed`). */
+  queue: ReadyQueue<E> | undefined
+  paused: boolean
 }
 
-/** A delivered eval, its token and its nack timer. */
-interface Outstanding<E> extends Expiring {
-  tracked: Tracked<E>
-  token: string
-  /** The queue it was dequeued from (its type, or `_failed`). */
-  queue: string
-  paused: boolean
+/** One scheduler type's ready heap and its counters. */
+interface ReadyQueue<E> {
+  name: string
+  heap: Heap<Tracked<E>>
+  ready: number
+  unacked: number
 }
 
 /** The one eval of a job that may be ready or in flight, and the job's other evals behind it. */
@@ -176,18 +183,16 @@ export class EvalBroker<E extends BrokerEvaluation = Evaluation> {
   /** Every eval the broker holds, by ID: de-duplicates enqueues and counts deliveries. */
   private readonly tracked = new Map<string, Tracked<E>>()
   private readonly jobs = new JobMap<JobSlot<E>>()
-  private readonly ready = new Map<string, Heap<Tracked<E>>>()
-  private readonly unacked = new Map<string, Outstanding<E>>()
-  private readonly byToken = new Map<string, Outstanding<E>>()
+  private readonly ready = new Map<string, ReadyQueue<E>>()
+  private totalUnacked = 0
   /** Re-enqueues of an outstanding eval, by its token: released on ack, dropped on nack. */
   private readonly requeue = new Map<string, E>()
   private readonly delayed: DelayQueue<Tracked<E>>
-  private readonly nackTimers: ExpiryList<Outstanding<E>>
+  private readonly nackTimers: ExpiryList<Tracked<E>>
   private waiters: Array<Waiter<E>> = []
-  private readonly schedulerStats = new Map<string, SchedulerStats>()
   private totalReady = 0
   private totalBlocked = 0
-  private readonly eligible: string[] = []
+  private readonly eligible: Array<ReadyQueue<E>> = []
 
   constructor(components: EvalBrokerComponents = {}, options: EvalBrokerOptions = {}) {
     this.clock = components.clock ?? systemClock
@@ -284,7 +289,7 @@ export class EvalBroker<E extends BrokerEvaluation = Evaluation> {
 
   /** The delivery token of an outstanding (delivered, not yet acked) eval, or undefined. */
   outstanding(evalId: string): string | undefined {
-    return this.unacked.get(evalId)?.token
+    return this.tracked.get(evalId)?.token
   }
 
   /** Restarts the nack timer of an outstanding eval (the scheduler proved it is alive). */
@@ -315,7 +320,7 @@ export class EvalBroker<E extends BrokerEvaluation = Evaluation> {
     const o = this.lookup(evalId, token)
     this.release(o)
     this.tracked.delete(evalId)
-    const e = o.tracked.eval
+    const e = o.eval
     const slot = this.jobs.get(e.Namespace, e.JobID)
     if (slot !== undefined && slot.current === evalId) {
       slot.current = undefined
@@ -345,17 +350,17 @@ export class EvalBroker<E extends BrokerEvaluation = Evaluation> {
     const o = this.lookup(evalId, token)
     this.requeue.delete(token)
     this.release(o)
-    this.redeliver(o.tracked)
+    this.redeliver(o)
     this.serveWaiters()
   }
 
   /** A snapshot of the counters. */
   stats(): BrokerStats {
     const byScheduler: Record<string, SchedulerStats> = {}
-    for (const [name, s] of this.schedulerStats) byScheduler[name] = { ready: s.ready, unacked: s.unacked }
+    for (const [name, q] of this.ready) byScheduler[name] = { ready: q.ready, unacked: q.unacked }
     return {
       totalReady: this.totalReady,
-      totalUnacked: this.unacked.size,
+      totalUnacked: this.totalUnacked,
       totalBlocked: this.totalBlocked,
       totalWaiting: this.delayed.size,
       byScheduler,
@@ -379,10 +384,21 @@ export class EvalBroker<E extends BrokerEvaluation = Evaluation> {
     if (!this.enabled) return
     if (this.tracked.has(evaluation.ID)) {
       // A scheduler re-enqueues the eval it is working on: hold it until that delivery ends.
-      if (token !== '' && this.unacked.get(evaluation.ID)?.token === token) this.requeue.set(token, evaluation)
+      if (token !== '' && this.tracked.get(evaluation.ID)!.token === token) this.requeue.set(token, evaluation)
       return
     }
-    const t: Tracked<E> = { eval: evaluation, dequeues: 0, seq: 0 }
+    const t: Tracked<E> = {
+      eval: evaluation,
+      dequeues: 0,
+      seq: 0,
+      token: undefined,
+      queue: undefined,
+      paused: false,
+      deadline: 0,
+      prev: undefined,
+      next: undefined,
+      linked: false,
+    }
     this.tracked.set(evaluation.ID, t)
     const wait = waitMs(evaluation)
     if (wait > 0) {
@@ -411,15 +427,15 @@ export class EvalBroker<E extends BrokerEvaluation = Evaluation> {
       this.totalBlocked++
       return
     }
-    let heap = this.ready.get(queue)
-    if (heap === undefined) {
-      heap = new Heap<Tracked<E>>(readyLess)
-      this.ready.set(queue, heap)
+    let q = this.ready.get(queue)
+    if (q === undefined) {
+      q = { name: queue, heap: new Heap<Tracked<E>>(readyLess), ready: 0, unacked: 0 }
+      this.ready.set(queue, q)
     }
     t.seq = this.seq++
-    heap.push(t)
+    q.heap.push(t)
+    q.ready++
     this.totalReady++
-    this.statsFor(queue).ready++
   }
 
   private scan(schedulers: readonly string[]): Delivery<E> | undefined {
@@ -427,70 +443,63 @@ export class EvalBroker<E extends BrokerEvaluation = Evaluation> {
     eligible.length = 0
     let best = 0
     for (const name of schedulers) {
-      const head = this.ready.get(name)?.peek()
+      const q = this.ready.get(name)
+      const head = q?.heap.peek()
       if (head === undefined) continue
       const priority = head.eval.Priority
       if (eligible.length === 0 || priority > best) {
         eligible.length = 0
-        eligible.push(name)
+        eligible.push(q!)
         best = priority
       } else if (priority === best) {
-        eligible.push(name)
+        eligible.push(q!)
       }
     }
     if (eligible.length === 0) return undefined
-    const name = eligible.length === 1 ? eligible[0]! : eligible[this.random.int(eligible.length)]!
-    return this.deliver(name)
+    return this.deliver(eligible.length === 1 ? eligible[0]! : eligible[this.random.int(eligible.length)]!)
   }
 
-  private deliver(queue: string): Delivery<E> {
-    const t = this.ready.get(queue)!.pop()!
+  private deliver(q: ReadyQueue<E>): Delivery<E> {
+    const t = q.heap.pop()!
     const token = randomToken(this.random)
-    const o: Outstanding<E> = {
-      tracked: t,
-      token,
-      queue,
-      paused: false,
-      deadline: 0,
-      prev: undefined,
-      next: undefined,
-      linked: false,
-    }
-    this.unacked.set(t.eval.ID, o)
-    this.byToken.set(token, o)
-    this.nackTimers.arm(o)
+    t.token = token
+    t.queue = q
+    t.paused = false
     t.dequeues++
+    this.nackTimers.arm(t)
     this.totalReady--
-    const s = this.statsFor(queue)
-    s.ready--
-    s.unacked++
+    this.totalUnacked++
+    q.ready--
+    q.unacked++
     return { eval: t.eval, token }
   }
 
-  private lookup(evalId: string, token: string): Outstanding<E> {
-    const o = this.unacked.get(evalId)
-    if (o === undefined) throw new EvalNotFoundError(evalId)
-    if (o.token !== token) {
-      const other = this.byToken.get(token)
-      if (other !== undefined) throw new EvalIdMismatchError(evalId, other.tracked.eval.ID)
+  private lookup(evalId: string, token: string): Tracked<E> {
+    const t = this.tracked.get(evalId)
+    if (t === undefined || t.token === undefined) throw new EvalNotFoundError(evalId)
+    if (t.token !== token) {
+      // Rare path: say so when the token is another delivery's (a scheduler mixed up its work).
+      for (const other of this.tracked.values()) {
+        if (other.token === token) throw new EvalIdMismatchError(evalId, other.eval.ID)
+      }
       throw new EvalTokenMismatchError(evalId)
     }
-    return o
+    return t
   }
 
-  private outstandingFor(evalId: string, token: string): Outstanding<E> {
-    const o = this.unacked.get(evalId)
-    if (o === undefined) throw new EvalNotOutstandingError(evalId)
-    if (o.token !== token) throw new OutstandingTokenMismatchError(evalId)
-    return o
+  private outstandingFor(evalId: string, token: string): Tracked<E> {
+    const t = this.tracked.get(evalId)
+    if (t === undefined || t.token === undefined) throw new EvalNotOutstandingError(evalId)
+    if (t.token !== token) throw new OutstandingTokenMismatchError(evalId)
+    return t
   }
 
-  /** Ends a delivery's bookkeeping: unacked maps, nack timer, counters. */
-  private release(o: Outstanding<E>): void {
-    this.unacked.delete(o.tracked.eval.ID)
-    this.byToken.delete(o.token)
-    this.nackTimers.disarm(o)
-    this.statsFor(o.queue).unacked--
+  /** Ends a delivery's bookkeeping: token, nack timer, counters. */
+  private release(t: Tracked<E>): void {
+    t.token = undefined
+    this.nackTimers.disarm(t)
+    this.totalUnacked--
+    t.queue!.unacked--
   }
 
   /** After a nack: back to the ready queue after the nack delay, or to `_failed` at the limit. */
@@ -510,15 +519,15 @@ export class EvalBroker<E extends BrokerEvaluation = Evaluation> {
     return (dequeues - 1) * this.subsequentNackDelayMs
   }
 
-  private expire(o: Outstanding<E>): void {
+  private expire(o: Tracked<E>): void {
     this.logger.warn('evaluation not acked within the nack timeout', {
-      evalId: o.tracked.eval.ID,
+      evalId: o.eval.ID,
       nackTimeoutMs: this.nackTimeoutMs,
     })
     this.metrics.counter('nomad.broker.nack_timeout')
-    this.requeue.delete(o.token)
+    this.requeue.delete(o.token!)
     this.release(o)
-    this.redeliver(o.tracked)
+    this.redeliver(o)
     this.serveWaiters()
   }
 
@@ -550,15 +559,6 @@ export class EvalBroker<E extends BrokerEvaluation = Evaluation> {
     if (waiter.onAbort !== undefined) waiter.signal?.removeEventListener('abort', waiter.onAbort)
   }
 
-  private statsFor(queue: string): SchedulerStats {
-    let s = this.schedulerStats.get(queue)
-    if (s === undefined) {
-      s = { ready: 0, unacked: 0 }
-      this.schedulerStats.set(queue, s)
-    }
-    return s
-  }
-
   private flush(): void {
     const waiters = this.waiters
     this.waiters = []
@@ -571,10 +571,8 @@ export class EvalBroker<E extends BrokerEvaluation = Evaluation> {
     this.tracked.clear()
     this.jobs.clear()
     this.ready.clear()
-    this.unacked.clear()
-    this.byToken.clear()
+    this.totalUnacked = 0
     this.requeue.clear()
-    this.schedulerStats.clear()
     this.totalReady = 0
     this.totalBlocked = 0
   }

@@ -1,0 +1,115 @@
+// Broker throughput and memory, printed as one JSON line.
+//
+// cyclesPerSec: enqueue → dequeue → ack over 10,000 jobs spread across 4 scheduler types, on the
+// real clock, with every delivery's nack timer armed (each round enqueues all 10,000, dequeues
+// all 10,000 — so 10,000 are outstanding at once — then acks them).
+// bytesPerPendingEval: heap growth per eval with 1,000,000 evals pending (10,000 jobs, so most
+// wait in their job's queue), counting the Evaluation objects themselves; brokerBytesPerPendingEval
+// counts only what the broker adds. Needs --expose-gc (the npm script passes it).
+//
+// Nomad's broker is not available on this machine (no Debian package), so there is no Go ratio.
+import { randomUUID } from 'node:crypto'
+import type { Evaluation } from '@nomadic/structs'
+import { EvalBroker } from '../src/index.js'
+
+const JOBS = 10_000
+const TYPES = ['service', 'batch', 'system', '_core']
+const ZERO_TIME = new Date(-62135596800000)
+
+function makeEval(i: number, jobIds: string[]): Evaluation {
+  return {
+    ID: randomUUID(),
+    Namespace: 'default',
+    Priority: 50 + (i % 3) * 10,
+    Type: TYPES[i % TYPES.length]!,
+    TriggeredBy: 'job-register',
+    JobID: jobIds[i % jobIds.length]!,
+    JobModifyIndex: i,
+    NodeID: '',
+    NodeModifyIndex: 0,
+    DeploymentID: '',
+    Status: 'pending',
+    StatusDescription: '',
+    Wait: 0,
+    WaitUntil: ZERO_TIME,
+    NextEval: '',
+    PreviousEval: '',
+    BlockedEval: '',
+    ClassEligibility: null,
+    QuotaLimitReached: '',
+    EscapedComputedClass: false,
+    AnnotatePlan: false,
+    LeaderACL: '',
+    SnapshotIndex: 0,
+    CreateIndex: i + 1,
+    ModifyIndex: i + 1,
+    CreateTime: 0,
+    ModifyTime: 0,
+  }
+}
+
+const jobIds = Array.from({ length: JOBS }, (_, i) => `job-${i}-${randomUUID().slice(0, 8)}`)
+
+async function cyclesPerSec(minMs: number): Promise<number> {
+  const broker = new EvalBroker()
+  broker.setEnabled(true)
+  const evals = Array.from({ length: JOBS }, (_, i) => makeEval(i, jobIds))
+  const tokens: string[] = new Array(JOBS)
+  const ids: string[] = new Array(JOBS)
+  const round = async (): Promise<void> => {
+    for (const e of evals) broker.enqueue(e)
+    for (let i = 0; i < JOBS; i++) {
+      const d = (await broker.dequeue(TYPES))!
+      ids[i] = d.eval.ID
+      tokens[i] = d.token
+    }
+    for (let i = 0; i < JOBS; i++) broker.ack(ids[i]!, tokens[i]!)
+  }
+  for (let i = 0; i < 5; i++) await round() // warm-up
+  let cycles = 0
+  const start = process.hrtime.bigint()
+  let elapsed = 0
+  while (elapsed < minMs) {
+    await round()
+    cycles += JOBS
+    elapsed = Number(process.hrtime.bigint() - start) / 1e6
+  }
+  broker.stop()
+  return Math.round(cycles / (elapsed / 1000))
+}
+
+function heapUsed(): number {
+  const gc = (globalThis as { gc?: () => void }).gc
+  if (gc === undefined) throw new Error('run with node --expose-gc')
+  for (let i = 0; i < 3; i++) gc()
+  return process.memoryUsage().heapUsed
+}
+
+function bytesPerPending(count: number): { total: number; broker: number } {
+  const before = heapUsed()
+  const evals = Array.from({ length: count }, (_, i) => makeEval(i, jobIds))
+  const withEvals = heapUsed()
+  const broker = new EvalBroker()
+  broker.setEnabled(true)
+  for (const e of evals) broker.enqueue(e)
+  const after = heapUsed()
+  const stats = broker.stats()
+  if (stats.totalReady + stats.totalBlocked !== count) throw new Error('not all evals pending')
+  const result = { total: (after - before) / count, broker: (after - withEvals) / count }
+  broker.stop()
+  return result
+}
+
+const figures = {
+  bench: 'eval-broker',
+  cyclesPerSec: await cyclesPerSec(2000),
+  ...(() => {
+    const m = bytesPerPending(1_000_000)
+    return { bytesPerPendingEval: Math.round(m.total), brokerBytesPerPendingEval: Math.round(m.broker) }
+  })(),
+  jobs: JOBS,
+  schedulerTypes: TYPES.length,
+  pendingEvals: 1_000_000,
+  node: process.version,
+}
+process.stdout.write(JSON.stringify(figures) + '\n')
