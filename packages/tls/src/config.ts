@@ -73,10 +73,15 @@ export type PeerValidator = (cert: PeerCertificateNames) => void
  * const socket = tls.connect({ host: '127.0.0.1', port, ...config.outgoingOptions('global') })
  */
 export class TlsConfig {
+  /** TLS on the HTTP API. */
   readonly enableHttp: boolean
+  /** TLS on RPC and Raft. */
   readonly enableRpc: boolean
+  /** Check `server.<region>.nomad` on outgoing connections and role and region on incoming ones. */
   readonly verifyServerHostname: boolean
+  /** Require client certificates on HTTPS. */
   readonly verifyHttpsClient: boolean
+  /** The lowest TLS version accepted, in Nomad's spelling. */
   readonly minVersion: TlsMinVersion
   /** PEM text of the CA certificate(s), if configured. */
   readonly ca: string | undefined
