@@ -1,0 +1,116 @@
+/**
+ * kill -9 under load: three nomadic-raftnode processes on the write-ahead log, clients applying
+ * distinct entries; the leader is killed, then a follower, both restart from their data
+ * directories. Every acknowledged apply must be in every FSM (the FSM counts entries, so its
+ * count can be no lower than the acknowledged applies and no higher than the attempted ones), and
+ * all FSMs agree. Also: garbage on a live node's raft port does not disturb the cluster.
+ */
+import { connect } from 'node:net'
+import { SeededRandom } from '@nomadic/runtime'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { Cluster, ensureBuilt, sleep, type RaftNodeProcess } from './cluster.js'
+
+/** Clients that apply distinct entries through whichever node is the leader, until stopped. */
+function startClients(cluster: Cluster, workers: number): { stop: () => Promise<{ acked: number; attempted: number }> } {
+  let running = true
+  let acked = 0
+  let attempted = 0
+  let seq = 0
+  let leader: RaftNodeProcess | undefined
+  const worker = async (): Promise<void> => {
+    while (running) {
+      if (leader === undefined || !leader.running) {
+        leader = await cluster.waitLeader(20_000, cluster.nodes.filter((n) => n.running)).catch(() => undefined)
+        if (leader === undefined) continue
+      }
+      const data = Buffer.from(`entry-${seq++}`)
+      attempted++
+      if (await leader.apply(data)) acked++
+      else {
+        leader = undefined
+        await sleep(50)
+      }
+    }
+  }
+  const all = Array.from({ length: workers }, worker)
+  return {
+    async stop() {
+      running = false
+      await Promise.all(all)
+      return { acked, attempted }
+    },
+  }
+}
+
+describe('crash and bad input on nomadic-raftnode', () => {
+  let cluster: Cluster | undefined
+
+  beforeAll(() => ensureBuilt())
+  afterEach(async () => {
+    await cluster?.stop()
+    cluster = undefined
+  })
+
+  it('kill -9 of the leader and of a follower under load loses no acknowledged apply', async () => {
+    cluster = await Cluster.create(['ts', 'ts', 'ts'], 'disk')
+    cluster.start()
+    await cluster.waitLeader()
+    const clients = startClients(cluster, 16)
+    await sleep(1000)
+
+    const leader = await cluster.waitLeader()
+    await leader.kill()
+    await sleep(1500)
+    leader.start()
+
+    await sleep(1000)
+    const current = await cluster.waitLeader()
+    const follower = cluster.nodes.find((n) => n !== current && n.running)!
+    await follower.kill()
+    await sleep(1000)
+    follower.start()
+    await sleep(1000)
+
+    const { acked, attempted } = await clients.stop()
+    expect(acked).toBeGreaterThan(100)
+    await cluster.waitLeader()
+    // A no-op apply after the clients stop flushes commitment to everyone.
+    const final = await cluster.waitLeader()
+    expect(await final.apply(Buffer.from('final'))).toBe(true)
+    const states = await cluster.waitConverged(acked + 1)
+    for (const s of states) {
+      expect(s.count).toBeGreaterThanOrEqual(acked + 1)
+      expect(s.count).toBeLessThanOrEqual(attempted + 1)
+    }
+    expect(new Set(states.map((s) => s.hash)).size).toBe(1)
+  })
+
+  it('random bytes, oversized lengths and truncated frames on the raft port leave the node serving', async () => {
+    cluster = await Cluster.create(['ts', 'ts', 'ts'], 'mem')
+    cluster.start()
+    const leader = await cluster.waitLeader()
+    const victim = cluster.nodes.find((n) => n !== leader)!
+    const [host, port] = victim.raftAddr.split(':') as [string, string]
+    const send = (bytes: Buffer): Promise<void> => new Promise((resolve) => {
+      const s = connect({ host, port: Number(port) }, () => {
+        s.write(bytes)
+        setTimeout(() => s.destroy(), 30)
+      })
+      s.on('error', () => {})
+      s.on('close', () => resolve())
+    })
+    const rnd = new SeededRandom(42)
+    for (let i = 0; i < 30; i++) {
+      const junk = Buffer.alloc(1 + rnd.int(2048))
+      for (let j = 0; j < junk.length; j++) junk[j] = rnd.int(256)
+      await send(junk)
+    }
+    await send(Buffer.from('00' + '81a7456e7472696573' + 'dd7fffffff', 'hex')) // an array of 2^31 entries
+    await send(Buffer.from('00' + '81a444617461' + 'db7fffffff', 'hex')) // a 2 GiB string
+    await send(Buffer.from('0087a7456e7472696573c0a64c6561646572', 'hex')) // truncated heartbeat
+    expect(await leader.apply(Buffer.from('still fine'))).toBe(true)
+    const states = await cluster.waitConverged(1)
+    expect(states.every((s) => s.count === 1)).toBe(true)
+    expect((await victim.state())!.state).toBe('Follower')
+  })
+})
