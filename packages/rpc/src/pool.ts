@@ -238,7 +238,7 @@ export class ConnPool {
       const current = this.pool.get(addr)
       if (current?.session === session) this.pool.delete(addr)
     })
-    return { addr, session, lastUsed: this.clock.now(), refCount: 1, shouldClose: false, clients: [] }
+    return { addr, session, lastUsed: this.clock.now(), refCount: 0, shouldClose: false, clients: [] }
   }
 
   private clearConn(conn: PooledConn): void {

@@ -21,7 +21,9 @@ async function server(options: Parameters<typeof startServer>[0] = {}): ReturnTy
 
 function raw(port: number, local?: string): ReturnType<typeof rawConnect> {
   return rawConnect(port, local).then((s) => {
-    stops.push(() => s.destroy())
+    stops.push(() => {
+      s.destroy()
+    })
     return s
   })
 }
@@ -241,7 +243,9 @@ describe('limits', () => {
 describe('TLS', () => {
   async function tlsConn(port: number, who: keyof ReturnType<typeof certs>, next: number): Promise<Duplex> {
     const { conn, socket } = await dialRpc(`127.0.0.1:${port}`, { tlsWrap: outgoingWrapper(tlsOf(certs()[who])), region: 'global' })
-    stops.push(() => socket.destroy())
+    stops.push(() => {
+      socket.destroy()
+    })
     conn.on('error', () => {})
     conn.write(Buffer.from([next]))
     return conn

@@ -133,7 +133,7 @@ describe('yamux session', () => {
     const client = Session.client(a, { clock, keepAliveIntervalMs: 1000, connectionWriteTimeoutMs: 500 })
     cleanups.push(() => client.close())
     b.on('data', () => {}) // nobody answers
-    const closed = once(client, 'close')
+    const closed = new Promise<[YamuxError]>((resolve) => client.once('close', (e) => resolve([e as YamuxError])))
     clock.advance(1000)
     clock.advance(500)
     const [reason] = (await closed) as [YamuxError]
