@@ -258,10 +258,11 @@ export class EvalBroker<E extends BrokerEvaluation = Evaluation> {
    */
   dequeue(schedulers: readonly string[], options: DequeueOptions = {}): Promise<Delivery<E> | undefined> {
     if (!this.enabled) return Promise.reject(new BrokerDisabledError())
+    const { timeout = 0, signal } = options
+    // An aborted caller must not take work it would then drop until the nack timeout.
+    if (signal?.aborted) return Promise.reject(signal.reason)
     const delivery = this.scan(schedulers)
     if (delivery !== undefined) return Promise.resolve(delivery)
-    const { timeout = 0, signal } = options
-    if (signal?.aborted) return Promise.reject(signal.reason)
     return new Promise((resolve, reject) => {
       const waiter: Waiter<E> = { schedulers, resolve, reject, timer: undefined, signal, onAbort: undefined }
       if (timeout > 0) {

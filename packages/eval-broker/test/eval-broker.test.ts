@@ -368,6 +368,13 @@ describe('blocking dequeue', () => {
     )
   })
 
+  it('does not hand work to a caller whose signal is already aborted', async () => {
+    const { broker } = setup()
+    broker.enqueue(makeEval())
+    await expect(broker.dequeue(['service'], { signal: AbortSignal.abort(new Error('gone')) })).rejects.toThrow('gone')
+    expect(broker.stats()).toMatchObject({ totalReady: 1, totalUnacked: 0 })
+  })
+
   it('flushes everything when disabled and leaves no timer', () => {
     const { clock, broker } = setup()
     broker.enqueue(makeEval({ Wait: 10_000_000_000 }))
