@@ -1,0 +1,121 @@
+// Go twin of nomadic-gossipbench: N memberlist 0.2.2 nodes in one process on 127.0.0.1.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io/ioutil"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	metrics "github.com/armon/go-metrics"
+	"github.com/hashicorp/memberlist"
+)
+
+// byteSink adds up memberlist's udp/tcp "sent" counters (bytes written).
+type byteSink struct {
+	metrics.BlackholeSink
+	bytes int64
+}
+
+func (s *byteSink) IncrCounter(key []string, val float32) {
+	k := strings.Join(key, ".")
+	if strings.HasSuffix(k, "memberlist.udp.sent") || strings.HasSuffix(k, "memberlist.tcp.sent") {
+		atomic.AddInt64(&s.bytes, int64(val))
+	}
+}
+func (s *byteSink) IncrCounterWithLabels(key []string, val float32, labels []metrics.Label) {
+	s.IncrCounter(key, val)
+}
+
+func main() {
+	n := flag.Int("n", 16, "nodes")
+	config := flag.String("config", "lan", "lan|wan|local")
+	window := flag.Duration("window", 10*time.Second, "measurement window")
+	flag.Parse()
+
+	sink := &byteSink{}
+	mc := metrics.DefaultConfig("")
+	mc.EnableHostname = false
+	mc.EnableRuntimeMetrics = false
+	metrics.NewGlobal(mc, sink)
+
+	start := time.Now()
+	nodes := make([]*memberlist.Memberlist, *n)
+	for i := 0; i < *n; i++ {
+		var conf *memberlist.Config
+		switch *config {
+		case "wan":
+			conf = memberlist.DefaultWANConfig()
+		case "local":
+			conf = memberlist.DefaultLocalConfig()
+		default:
+			conf = memberlist.DefaultLANConfig()
+		}
+		conf.Name = fmt.Sprintf("go-%d", i)
+		conf.BindAddr = "127.0.0.1"
+		conf.BindPort = 0
+		conf.LogOutput = ioutil.Discard
+		ml, err := memberlist.Create(conf)
+		if err != nil {
+			panic(err)
+		}
+		nodes[i] = ml
+		if i > 0 {
+			first := nodes[0].LocalNode()
+			if _, err := ml.Join([]string{fmt.Sprintf("%s:%d", first.Addr, first.Port)}); err != nil {
+				panic(err)
+			}
+		}
+	}
+	for {
+		ok := true
+		for _, ml := range nodes {
+			if ml.NumMembers() != *n {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	convergeMs := time.Since(start).Milliseconds()
+
+	before := atomic.LoadInt64(&sink.bytes)
+	time.Sleep(*window)
+	sent := atomic.LoadInt64(&sink.bytes) - before
+	bytesPerNodePerSec := float64(sent) / float64(*n) / window.Seconds()
+
+	last := nodes[*n-1]
+	lastName := last.LocalNode().Name
+	last.Shutdown()
+	killed := time.Now()
+	for {
+		done := true
+		for _, ml := range nodes[:*n-1] {
+			for _, m := range ml.Members() {
+				if m.Name == lastName {
+					done = false
+				}
+			}
+		}
+		if done {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	detectAllMs := time.Since(killed).Milliseconds()
+	for _, ml := range nodes[:*n-1] {
+		ml.Shutdown()
+	}
+	out, _ := json.Marshal(map[string]interface{}{
+		"impl": "go-memberlist-0.2.2", "config": *config, "nodes": *n,
+		"convergeMs": convergeMs, "bytesPerNodePerSec": bytesPerNodePerSec, "detectAllMs": detectAllMs,
+	})
+	fmt.Fprintln(os.Stdout, string(out))
+}
