@@ -1,7 +1,8 @@
 /**
  * @nomadic/raft: Raft consensus compatible with hashicorp/raft 1.1.2.
  *
- * Modules of the durable storage and the network transport are exported below as they land.
+ * The in-memory parts serve tests and dev mode; the WAL, the file snapshot store and the
+ * NetworkTransport are the production parts.
  */
 export * from './types.js'
 export * from './errors.js'
@@ -21,3 +22,11 @@ export { InmemStore } from './store/inmem.js'
 export { InmemSnapshotStore, DiscardSnapshotStore } from './snapshot/inmem.js'
 export { InmemTransport, isHeartbeat } from './transport/inmem.js'
 export type { InmemHooks, InmemMessage, InmemTransportOptions } from './transport/inmem.js'
+
+// Durable storage, the network transport and recovery files (issue 4).
+export * from './store/wal.js'
+export * from './store/log-cache.js'
+export * from './snapshot/file.js'
+export * from './transport/net.js'
+export * from './transport/tcp.js'
+export { readPeersJson, readConfigJson } from './recovery.js'

@@ -60,6 +60,8 @@ export class SimCluster {
   private readonly leaders = new Map<number, string>()
   private readonly committed = new Map<number, { term: number; data: string }>()
   private maxCommitted = 0
+  /** Called after a node's process starts (scenarios attach observers here). */
+  onBoot: ((node: SimNode) => void) | undefined
   private clientsRunning = 0
   private clientsUntil = 0
 
@@ -105,6 +107,14 @@ export class SimCluster {
     node.checkedCommit = 0
     node.leaderTerm = 0
     await raft.start()
+    this.onBoot?.(node)
+  }
+
+  /** Crashes and restarts a node at once, from a timer (safe to call from an observer). */
+  bounce(id: string): void {
+    this.clock.setTimeout(() => {
+      void this.crash(id).then(() => this.restart(id))
+    }, 0)
   }
 
   /** Kills a node's process: everything not in its stores is lost. */
