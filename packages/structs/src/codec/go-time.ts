@@ -66,3 +66,10 @@ export function unmarshalGoTime(data: Uint8Array): GoTime {
   const ms = Number(secs) * 1000 + Math.floor(nanos / 1_000_000)
   return new GoTime(ms, nanos, offset)
 }
+
+/** Unix nanoseconds of a time (exact for a {@link GoTime}, millisecond precision for a plain Date). */
+export function timeToUnixNanos(t: Date): number {
+  const ms = t.getTime()
+  if (t instanceof GoTime) return Math.floor(ms / 1000) * 1_000_000_000 + t.nanosecond
+  return ms * 1_000_000
+}
