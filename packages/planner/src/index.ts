@@ -1,1 +1,10 @@
-export {}
+export { PlanQueue } from './plan-queue.js'
+export type { PendingPlan, PlanQueueOptions, PlanQueueStats } from './plan-queue.js'
+export { evaluatePlan, evaluateNodePlan, isNoOp } from './evaluate.js'
+export type { EvaluateOptions, NodeFit } from './evaluate.js'
+export { PlanApplier } from './applier.js'
+export type { PlanApplierOptions } from './applier.js'
+export { OptimisticSnapshot } from './snapshot.js'
+export type { PlanSnapshot } from './snapshot.js'
+export { PlannerError, PlanQueueDisabledError, PlanApplierStoppedError } from './errors.js'
+export type { PlannerErrorCode } from './errors.js'
