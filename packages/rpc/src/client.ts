@@ -22,6 +22,7 @@ let nextSeq = 0
 export class RpcStreamClient {
   private readonly reader: MessageReader
   private tail: Promise<unknown> = Promise.resolve()
+  private busy = 0
   private broken: Error | undefined
 
   constructor(
@@ -41,8 +42,18 @@ export class RpcStreamClient {
 
   /** Calls `method`; rejects with {@link RemoteError} carrying the server's text when it fails. */
   call(method: string, args: unknown, options: CallOptions = {}): Promise<unknown> {
-    const run = this.tail.then(() => this.callNow(method, args, options))
-    this.tail = run.catch(() => undefined)
+    // Idle: start at once. Busy: queue behind the calls already waiting.
+    const run = this.busy === 0 ? this.callNow(method, args, options) : this.tail.then(() => this.callNow(method, args, options))
+    this.busy++
+    const settled = run.then(
+      () => {
+        this.busy--
+      },
+      () => {
+        this.busy--
+      },
+    )
+    this.tail = settled
     return run
   }
 

@@ -1,5 +1,7 @@
 import { rmSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Session } from '@nomadic/yamux'
+import { ConnPool, dialRpc, RemoteError, RpcType } from '../../src/index.js'
 import { buildGoPeer, ensureTsPeer, haveGo, makeCerts, runClient, startServer, type RunningServer } from './peers.js'
 
 const go = haveGo()
@@ -46,6 +48,47 @@ describe.skipIf(!go)('interop with Go (yamux, net-rpc-msgpackrpc, go-msgpack Raw
       })
     }
   }
+
+  it('moves 1 MiB bodies through 256 KiB windows both ways (flow control with Go yamux)', async () => {
+    const [toTs, toGo] = await Promise.all([
+      runClient('go', ['-addr', servers['ts']!.addr, '-proto', 'yamux2', '-n', '24', '-conc', '4', '-size', String(1 << 20)]),
+      runClient('ts', ['-addr', servers['go']!.addr, '-proto', 'yamux2', '-n', '24', '-conc', '4', '-size', String(1 << 20)]),
+    ])
+    expect(toTs.line).toMatchObject({ calls: 24, errors: 0 })
+    expect(toGo.line).toMatchObject({ calls: 24, errors: 0 })
+  })
+
+  it('ConnPool against the Go server: calls, error text, streaming RPC', async () => {
+    const pool = new ConnPool()
+    try {
+      const addr = servers['go']!.addr
+      const replies = await Promise.all(Array.from({ length: 20 }, (_, n) => pool.rpc('global', addr, 'Echo.Echo', { Region: 'global', Value: `p${n}`, N: n })))
+      expect(replies.map((r) => (r as { Index: number }).Index)).toEqual(Array.from({ length: 20 }, (_, n) => n + 1))
+      await expect(pool.rpc('global', addr, 'Echo.Fail', { Value: 'go' })).rejects.toThrow(new RemoteError('rpc error: echo failure: go'))
+      await expect(pool.rpc('global', addr, 'Nope.Nope', {})).rejects.toThrow("rpc error: rpc: can't find service Nope.Nope")
+      const stream = await pool.streamingRpc('global', addr, 'Echo.Stream')
+      stream.end('from nomadic')
+      const chunks: Buffer[] = []
+      for await (const c of stream) chunks.push(c as Buffer)
+      expect(Buffer.concat(chunks).toString()).toBe('from nomadic')
+      await expect(pool.streamingRpc('global', addr, 'Nope')).rejects.toThrow('Unknown rpc method: "Nope"')
+      expect(pool.size).toBe(1)
+    } finally {
+      await pool.shutdown()
+    }
+  })
+
+  it('pings a Go yamux session and gets the answer', async () => {
+    const { conn, socket } = await dialRpc(servers['go']!.addr)
+    conn.write(Buffer.from([RpcType.MultiplexV2]))
+    const session = Session.client(conn)
+    try {
+      expect(await session.ping()).toBeGreaterThanOrEqual(0)
+    } finally {
+      session.close()
+      socket.destroy()
+    }
+  })
 
   it('nomadic server refuses a Go client whose certificate is of another region', async () => {
     const result = await runClient('go', ['-addr', servers['ts-tls']!.addr, '-proto', 'yamux2', '-n', '10', '-conc', '1', ...certs.file('client-east')])
