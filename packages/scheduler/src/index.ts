@@ -1,1 +1,1 @@
-export {}
+export type { SchedulerConfiguration, State, SubmitResult, Planner, Scheduler } from './interfaces.js'
