@@ -9,42 +9,21 @@
 //
 // Nomad's broker is not available on this machine (no Debian package), so there is no Go ratio.
 import { randomUUID } from 'node:crypto'
-import type { Evaluation } from '@nomadic/structs'
+import { mockEval, type Evaluation } from '@nomadic/structs'
 import { EvalBroker } from '../src/index.js'
 
 const JOBS = 10_000
 const TYPES = ['service', 'batch', 'system', '_core']
-const ZERO_TIME = new Date(-62135596800000)
-
 function makeEval(i: number, jobIds: string[]): Evaluation {
   return {
+    ...mockEval(),
     ID: randomUUID(),
-    Namespace: 'default',
     Priority: 50 + (i % 3) * 10,
     Type: TYPES[i % TYPES.length]!,
     TriggeredBy: 'job-register',
     JobID: jobIds[i % jobIds.length]!,
-    JobModifyIndex: i,
-    NodeID: '',
-    NodeModifyIndex: 0,
-    DeploymentID: '',
-    Status: 'pending',
-    StatusDescription: '',
-    Wait: 0,
-    WaitUntil: ZERO_TIME,
-    NextEval: '',
-    PreviousEval: '',
-    BlockedEval: '',
-    ClassEligibility: null,
-    QuotaLimitReached: '',
-    EscapedComputedClass: false,
-    AnnotatePlan: false,
-    LeaderACL: '',
-    SnapshotIndex: 0,
     CreateIndex: i + 1,
     ModifyIndex: i + 1,
-    CreateTime: 0,
-    ModifyTime: 0,
   }
 }
 

@@ -1,17 +1,10 @@
 import { SeededRandom, SimClock } from '@nomadic/runtime'
-import type { Evaluation } from '@nomadic/structs'
+import { mockEval, type Evaluation } from '@nomadic/structs'
 import { BlockedEvals, EvalBroker, FAILED_QUEUE } from '@nomadic/eval-broker'
 
 // A pending evaluation as the state store holds it (Nomad's Go field names).
-function evaluation(id: string, jobId: string, priority: number, createIndex: number): Evaluation {
-  return {
-    ID: id, Namespace: 'default', Priority: priority, Type: 'service', TriggeredBy: 'job-register',
-    JobID: jobId, JobModifyIndex: createIndex, NodeID: '', NodeModifyIndex: 0, DeploymentID: '',
-    Status: 'pending', StatusDescription: '', Wait: 0, WaitUntil: new Date(-62135596800000),
-    NextEval: '', PreviousEval: '', BlockedEval: '', ClassEligibility: null, QuotaLimitReached: '',
-    EscapedComputedClass: false, AnnotatePlan: false, LeaderACL: '', SnapshotIndex: 0,
-    CreateIndex: createIndex, ModifyIndex: createIndex, CreateTime: 0, ModifyTime: 0,
-  }
+function evaluation(ID: string, JobID: string, Priority: number, CreateIndex: number): Evaluation {
+  return { ...mockEval(), ID, JobID, Priority, CreateIndex, ModifyIndex: CreateIndex }
 }
 
 // Simulated time here; production passes nothing and gets the system clock.

@@ -1,5 +1,4 @@
-import type { Clock, Timer } from '@nomadic/runtime'
-import { Heap } from './heap.js'
+import { Heap, type Clock, type Timer } from '@nomadic/runtime'
 
 interface Delayed<T> {
   due: number
@@ -32,16 +31,9 @@ export class DelayQueue<T> {
     if (due < this.timerDue) this.schedule()
   }
 
-  /** Every queued item with its due instant, earliest first. */
-  entries(): Array<{ item: T; due: number }> {
-    return [...this.heap.values()]
-      .sort((a, b) => a.due - b.due || a.seq - b.seq)
-      .map(({ item, due }) => ({ item, due }))
-  }
-
   /** Drops everything and cancels the clock timer. */
   clear(): void {
-    while (this.heap.pop() !== undefined) {}
+    this.heap.clear()
     this.timer?.cancel()
     this.timer = undefined
     this.timerDue = Infinity

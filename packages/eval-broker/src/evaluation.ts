@@ -1,3 +1,5 @@
+import { isZeroTime } from '@nomadic/structs'
+
 /** A Raft index (`@nomadic/structs` uses number; a bigint is accepted when it came off the wire as one). */
 export type Index = number | bigint
 
@@ -41,10 +43,9 @@ export function waitMs(evaluation: BrokerEvaluation): number {
 /** The clock instant (ms) before which the eval must not be ready, or undefined for none. */
 export function waitUntilMs(evaluation: BrokerEvaluation): number | undefined {
   const until = evaluation.WaitUntil
-  if (until === undefined || until === null) return undefined
-  const ms = typeof until === 'number' ? until : until.getTime()
-  // Go's zero time.Time (year 1) and an unset instant both mean "no wait".
-  return ms > 0 ? ms : undefined
+  if (typeof until === 'number') return until
+  // Go's zero time.Time (year 1) means "no wait".
+  return until === undefined || until === null || isZeroTime(until) ? undefined : until.getTime()
 }
 
 /** The later of an eval's create and snapshot index: which of two blocked evals is newer. */
