@@ -3,28 +3,9 @@
  * ReadConfigJSON read them (Nomad's `peers.json` procedure).
  */
 import { readFile } from 'node:fs/promises'
+import { checkConfiguration } from './configuration.js'
 import { InvalidConfigurationError } from './errors.js'
 import { ServerSuffrage, type Configuration, type Server } from './types.js'
-
-/**
- * Checks what hashicorp's checkConfiguration checks: every server has an ID and an address,
- * neither repeats, and at least one server votes. Messages are Go's.
- */
-export function checkConfiguration(configuration: Configuration): void {
-  const ids = new Set<string>()
-  const addresses = new Set<string>()
-  let voters = 0
-  for (const server of configuration.Servers) {
-    if (server.ID === '') throw new InvalidConfigurationError(`Empty ID in configuration: ${JSON.stringify(configuration)}`)
-    if (server.Address === '') throw new InvalidConfigurationError(`Empty address in configuration: ${JSON.stringify(server)}`)
-    if (ids.has(server.ID)) throw new InvalidConfigurationError(`Found duplicate ID in configuration: ${server.ID}`)
-    ids.add(server.ID)
-    if (addresses.has(server.Address)) throw new InvalidConfigurationError(`Found duplicate address in configuration: ${server.Address}`)
-    addresses.add(server.Address)
-    if (server.Suffrage === ServerSuffrage.Voter) voters++
-  }
-  if (voters === 0) throw new InvalidConfigurationError(`Need at least one voter in configuration: ${JSON.stringify(configuration)}`)
-}
 
 async function readJson(path: string): Promise<unknown> {
   const text = await readFile(path, 'utf8')
