@@ -45,6 +45,11 @@ export class StateReader {
     return max
   }
 
+  /** Number of rows in a table (O(1)). */
+  count(table: TableName | string): number {
+    return this.view.count(table)
+  }
+
   /** Every row of the index table. */
   indexes(ws?: WatchSet): IndexEntry[] {
     return this.view.all<IndexEntry>(Tables.index, ws)

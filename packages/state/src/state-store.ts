@@ -61,7 +61,7 @@ export class StateSnapshot extends StateReader {
   /** A writable store that starts from this snapshot and shares its data (O(1)). */
   toStore(): StateStore {
     const store = new StateStore(this.options)
-    store.db.root = { version: 0, tables: this.view.dbRoot.tables }
+    store.db.root = { version: 0, tables: this.view.dbRoot.tables, exposed: true, owned: new Set() }
     return store
   }
 }
@@ -92,12 +92,12 @@ export class StateStore {
 
   /** The highest Raft index any write carried. */
   latestIndex(): number {
-    return this.snapshot().latestIndex()
+    return new StateReader(this.db.peek()).latestIndex()
   }
 
   /** The last Raft index that modified `table`. */
   index(table: string): number {
-    return this.snapshot().index(table)
+    return new StateReader(this.db.peek()).index(table)
   }
 
   /** True once a restore replaced this store. */

@@ -55,6 +55,10 @@ function hasHealth(a: Allocation | undefined): boolean {
  * in step, as state_store.go does. Reads see the transaction's own writes.
  */
 export class StateWriter extends StateReader {
+  private readonly bumped = new Set<string>()
+  /** Summaries this transaction created: not yet visible to anyone, so updated in place. */
+  private readonly ownSummaries = new WeakSet<JobSummary>()
+
   constructor(
     private readonly txn: WriteTxn,
     readonly raftIndex: number,
@@ -62,8 +66,10 @@ export class StateWriter extends StateReader {
     super(txn)
   }
 
-  /** Records `raftIndex` as the last index that modified `table`. */
+  /** Records `raftIndex` as the last index that modified `table` (once per transaction). */
   bumpIndex(table: TableName | string): void {
+    if (this.bumped.has(table)) return
+    this.bumped.add(table)
     this.txn.insert(Tables.index, { Key: table, Value: this.raftIndex })
   }
 
@@ -501,7 +507,8 @@ export class StateWriter extends StateReader {
     if (current.Summary[alloc.TaskGroup] === undefined) {
       throw new InvalidInputError(`unable to find task group in the job summary: ${alloc.TaskGroup}`)
     }
-    const summary = copySummary(current)
+    const own = this.ownSummaries.has(current)
+    const summary = own ? current : copySummary(current)
     const tg = summary.Summary[alloc.TaskGroup]!
     let changed = false
     if (existing === undefined) {
@@ -518,8 +525,9 @@ export class StateWriter extends StateReader {
       }
       changed = true
     }
-    if (changed) {
+    if (changed && !own) {
       summary.ModifyIndex = this.raftIndex
+      this.ownSummaries.add(summary)
       this.put(Tables.jobSummary, summary)
     }
   }

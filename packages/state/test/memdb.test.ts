@@ -68,6 +68,26 @@ describe('MemDB tables and indexes', () => {
     expect(d.snapshot().count('rows')).toBe(1)
   })
 
+  it('undoes an in-place transaction on abort (no snapshot pins the root)', () => {
+    const d = db()
+    put(d, { id: 'x', group: 'g', tag: 't' }, { id: 'y', group: 'h' })
+    const txn = d.txn()
+    expect(txn.inPlace).toBe(true)
+    expect(() => d.snapshot()).toThrow(/in-place write transaction/)
+    txn.insert('rows', { id: 'x', group: 'h', tag: 'u' })
+    txn.delete('rows', 'y')
+    txn.insert('rows', { id: 'z', group: 'g' })
+    txn.abort()
+    const s = d.snapshot()
+    expect(s.all<Row>('rows')).toEqual([{ id: 'x', group: 'g', tag: 't' }, { id: 'y', group: 'h' }])
+    expect(s.getAll<Row>('rows', 'group', 'g').map((r) => r.id)).toEqual(['x'])
+    expect(s.get<Row>('rows', 'tag', 't')?.id).toBe('x')
+    expect(s.get('rows', 'tag', 'u')).toBeUndefined()
+    const cow = d.txn()
+    expect(cow.inPlace).toBe(false)
+    cow.abort()
+  })
+
   it('deletes from every index', () => {
     const d = db()
     put(d, { id: 'x', group: 'g', tag: 't' })

@@ -24,6 +24,25 @@ type TableTrees = Record<string, Tree<unknown>>
 export interface DBRoot {
   readonly version: number
   readonly tables: ReadonlyMap<string, TableTrees>
+  /**
+   * Set once a snapshot was handed out for this root: its tree objects must then never change,
+   * so the next write clones them (copy-on-write). Until then the next write may change them in
+   * place, keeping an undo log for abort.
+   */
+  exposed: boolean
+  /**
+   * Tables whose tree objects this root alone holds (cloned since the last exposed root). Only
+   * these may be written in place; tables untouched since a snapshot still share its trees.
+   */
+  readonly owned: ReadonlySet<string>
+}
+
+/** One change to a tree, to undo when an in-place transaction aborts. */
+interface UndoEntry {
+  tree: Tree<unknown>
+  key: string
+  /** the value before the change; undefined when the key was absent */
+  previous: unknown
 }
 
 /** Thrown when a write breaks the schema (a missing primary key, a duplicate unique key). */
@@ -37,6 +56,7 @@ export class SchemaError extends Error {
 
 /** Joins the parts of a compound index key. */
 export function compoundKey(...parts: string[]): string {
+  if (parts.length === 2) return parts[0] + KEY_SEPARATOR + parts[1]
   return parts.join(KEY_SEPARATOR)
 }
 
@@ -123,12 +143,22 @@ export class WriteTxn extends ReadView {
   private readonly touched = new Set<string>()
   private readonly changes: ChangeSet = new Map()
   private readonly tables: Map<string, TableTrees>
+  /** Tables this transaction may write in place: owned by a root no snapshot has seen. */
+  private readonly inPlaceTables: ReadonlySet<string>
+  /** Changes made in place, undone in reverse on abort. */
+  private readonly undo: UndoEntry[] = []
   private done = false
 
   constructor(db: MemDB, base: DBRoot) {
     super(db, base)
     this.tables = new Map(base.tables)
-    this.root = { version: base.version, tables: this.tables }
+    this.inPlaceTables = base.exposed ? new Set() : base.owned
+    this.root = { version: base.version, tables: this.tables, exposed: false, owned: new Set() }
+  }
+
+  /** True when this transaction may write some committed trees in place (with an undo log). */
+  get inPlace(): boolean {
+    return this.inPlaceTables.size > 0
   }
 
   /** Inserts or replaces `obj` by its primary key, keeping every index in step. */
@@ -147,16 +177,15 @@ export class WriteTxn extends ReadView {
       const oldStored = oldKey === undefined ? undefined : storedKey(index, oldKey, primary)
       const newStored = newKey === undefined ? undefined : storedKey(index, newKey, primary)
       if (oldStored !== undefined && oldStored !== newStored) {
-        tree.delete(oldStored)
+        this.remove(table, tree, oldStored, existing)
         this.record(table, name, oldStored)
       }
       if (newStored !== undefined) {
-        if (index.unique && name !== 'id' && oldStored !== newStored) {
-          const holder = tree.get(newStored)
-          if (holder !== undefined) {
-            throw new SchemaError(`duplicate key ${JSON.stringify(newKey)} in unique index ${table}.${name}`)
-          }
+        const holder = tree.get(newStored)
+        if (index.unique && name !== 'id' && oldStored !== newStored && holder !== undefined) {
+          throw new SchemaError(`duplicate key ${JSON.stringify(newKey)} in unique index ${table}.${name}`)
         }
+        if (this.inPlaceTables.has(table)) this.undo.push({ tree, key: newStored, previous: holder })
         tree.set(newStored, obj)
         this.record(table, name, newStored)
       }
@@ -175,7 +204,7 @@ export class WriteTxn extends ReadView {
       const key = index.key(existing)
       if (key === undefined) continue
       const stored = storedKey(index, key, primary)
-      trees[name]!.delete(stored)
+      this.remove(table, trees[name]!, stored, existing)
       this.record(table, name, stored)
     }
     return existing
@@ -189,13 +218,27 @@ export class WriteTxn extends ReadView {
       this.db.release(this)
       return
     }
-    this.db.publish({ version: this.db.root.version + 1, tables: this.tables }, this.changes)
+    const base = this.db.root
+    const owned = new Set(base.exposed ? [] : base.owned)
+    for (const t of this.touched) owned.add(t)
+    this.db.publish({ version: base.version + 1, tables: this.tables, exposed: false, owned }, this.changes)
   }
 
   /** Drops the writes; the store is unchanged. */
   abort(): void {
+    if (this.done) return
     this.done = true
+    for (let i = this.undo.length - 1; i >= 0; i--) {
+      const { tree, key, previous } = this.undo[i]!
+      if (previous === undefined) tree.delete(key)
+      else tree.set(key, previous)
+    }
     this.db.release(this)
+  }
+
+  private remove(table: string, tree: Tree<unknown>, key: string, previous: unknown): void {
+    if (this.inPlaceTables.has(table)) this.undo.push({ tree, key, previous })
+    tree.delete(key)
   }
 
   private ensureOpen(): void {
@@ -204,12 +247,14 @@ export class WriteTxn extends ReadView {
 
   private writable(table: string): TableTrees {
     if (!this.touched.has(table)) {
-      const committed = this.trees(table)
-      const copy: TableTrees = {}
-      // clone() is O(1): the trees share every node until one side writes (copy-on-write).
-      for (const name in committed) copy[name] = committed[name]!.clone()
-      this.tables.set(table, copy)
       this.touched.add(table)
+      if (!this.inPlaceTables.has(table)) {
+        const committed = this.trees(table)
+        const copy: TableTrees = {}
+        // clone() is O(1): the trees share every node until one side writes (copy-on-write).
+        for (const name in committed) copy[name] = committed[name]!.clone()
+        this.tables.set(table, copy)
+      }
     }
     return this.tables.get(table)!
   }
@@ -246,7 +291,7 @@ export class MemDB {
       for (const name in table.indexes) t[name] = emptyTree()
       trees.set(table.name, t)
     }
-    this.root = { version: 0, tables: trees }
+    this.root = { version: 0, tables: trees, exposed: false, owned: new Set(trees.keys()) }
   }
 
   /** @internal */
@@ -265,6 +310,16 @@ export class MemDB {
 
   /** An immutable view of everything committed so far; O(1) whatever the size. */
   snapshot(): ReadView {
+    if (this.writer?.inPlace) throw new SchemaError('cannot take a snapshot while an in-place write transaction is open')
+    this.root.exposed = true
+    return new ReadView(this, this.root)
+  }
+
+  /**
+   * @internal a view for a read that ends before the next write (it does not pin the root, so
+   * the next transaction may still write in place).
+   */
+  peek(): ReadView {
     return new ReadView(this, this.root)
   }
 

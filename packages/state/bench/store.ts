@@ -1,0 +1,186 @@
+/**
+ * State store benchmark (C1M-shaped): 5,000 nodes, 1,000 service jobs, 1,000,000 allocations
+ * upserted in batches of 1,000 (one plan's worth each). Prints one JSON line:
+ *   upsertAllocsPerSec  allocations written per second through upsertAllocs (all side rules on)
+ *   snapshotMicros      mean time to take a snapshot at 1,000,000 allocations
+ *   bytesPerAlloc       heap growth per allocation (object + every index entry)
+ *   watchWakeMicros     median time from the start of a write to the woken waiter running
+ * Run: npm run bench -w @nomadic/state   (ALLOCS=100000 for a smaller run)
+ */
+import type { Allocation, Job, Node } from '@nomadic/structs'
+import { StateStore, WatchSet } from '../src/index.js'
+
+const NODES = 5_000
+const BATCH = 1_000
+const ALLOCS = Number(process.env.ALLOCS ?? 1_000_000)
+const JOBS = ALLOCS / BATCH
+
+const gc = (globalThis as { gc?: () => void }).gc
+function heapUsed(): number {
+  gc?.()
+  gc?.()
+  return process.memoryUsage().heapUsed
+}
+
+function hex(n: number, width: number): string {
+  return n.toString(16).padStart(width, '0')
+}
+/** Deterministic UUID-shaped IDs (the store's keys are Nomad's 36-character UUIDs). */
+function id(kind: number, n: number): string {
+  const h = hex(n, 12)
+  return `${hex(kind, 8)}-${h.slice(0, 4)}-4${h.slice(4, 7)}-8${h.slice(7, 10)}-${hex(n * 7919, 12).slice(-12)}`
+}
+
+function makeNode(i: number): Node {
+  return {
+    ID: id(1, i),
+    SecretID: id(2, i),
+    Datacenter: 'dc1',
+    Name: `node-${i}`,
+    HTTPAddr: '10.0.0.1:4646',
+    TLSEnabled: false,
+    Attributes: { 'kernel.name': 'linux', 'cpu.arch': 'amd64', 'driver.docker': '1' },
+    NodeResources: {
+      Cpu: { CpuShares: 4000 },
+      Memory: { MemoryMB: 8192 },
+      Disk: { DiskMB: 100_000 },
+      Networks: [],
+    } as unknown as Node['NodeResources'],
+    Meta: { rack: `r${i % 50}` },
+    NodeClass: 'c1',
+    ComputedClass: 'v1:1',
+    Drain: false,
+    DrainStrategy: null,
+    SchedulingEligibility: 'eligible',
+    Status: 'ready',
+    StatusDescription: '',
+    StatusUpdatedAt: 1_600_000_000,
+    CreateIndex: 0,
+    ModifyIndex: 0,
+  }
+}
+
+function makeJob(i: number): Job {
+  return {
+    Stop: false,
+    Region: 'global',
+    Namespace: 'default',
+    ID: `c1m-job-${i}`,
+    ParentID: '',
+    Name: `c1m-job-${i}`,
+    Type: 'service',
+    Priority: 50,
+    AllAtOnce: false,
+    Datacenters: ['dc1'],
+    TaskGroups: [{ Name: 'web', Count: BATCH, Tasks: [{ Name: 'web', Driver: 'docker' }] } as NonNullable<Job['TaskGroups']>[number]],
+    Update: {} as Job['Update'],
+    Dispatched: false,
+    ConsulToken: '',
+    VaultToken: '',
+    NomadTokenID: '',
+    Status: '',
+    StatusDescription: '',
+    Stable: false,
+    Version: 0,
+    SubmitTime: 1,
+    CreateIndex: 0,
+    ModifyIndex: 0,
+    JobModifyIndex: 0,
+  }
+}
+
+function makeAlloc(job: Job, evalID: string, n: number, i: number): Allocation {
+  const node = n % NODES
+  return {
+    ID: id(3, n),
+    Namespace: 'default',
+    EvalID: evalID,
+    Name: `${job.ID}.web[${i}]`,
+    NodeID: id(1, node),
+    NodeName: `node-${node}`,
+    JobID: job.ID,
+    Job: job,
+    TaskGroup: 'web',
+    AllocatedResources: {
+      Tasks: { web: { Cpu: { CpuShares: 100 }, Memory: { MemoryMB: 128 }, Networks: null, Devices: null } },
+      Shared: { DiskMB: 300, Networks: null },
+    } as unknown as Allocation['AllocatedResources'],
+    Metrics: { NodesEvaluated: 2, NodesFiltered: 0, NodesExhausted: 0, AllocationTime: 12_000, CoalescedFailures: 0 },
+    DesiredStatus: 'run',
+    DesiredDescription: '',
+    DesiredTransition: {},
+    ClientStatus: 'pending',
+    ClientDescription: '',
+    PreviousAllocation: '',
+    NextAllocation: '',
+    DeploymentID: '',
+    FollowupEvalID: '',
+    PreemptedByAllocation: '',
+    CreateIndex: 0,
+    ModifyIndex: 0,
+    AllocModifyIndex: 0,
+    CreateTime: 1_600_000_000_000_000_000,
+    ModifyTime: 1_600_000_000_000_000_000,
+  }
+}
+
+async function main(): Promise<void> {
+  const store = new StateStore()
+  let index = 1
+  for (let i = 0; i < NODES; i++) store.upsertNode(index++, makeNode(i))
+  for (let j = 0; j < JOBS; j++) store.upsertJob(index++, makeJob(j))
+  const jobs = store.snapshot().jobs()
+
+  const before = heapUsed()
+  let writeMs = 0
+  let n = 0
+  for (const job of jobs) {
+    const evalID = id(4, n)
+    const batch: Allocation[] = new Array(BATCH)
+    for (let i = 0; i < BATCH; i++) batch[i] = makeAlloc(job, evalID, n++, i)
+    const t0 = performance.now()
+    store.upsertAllocs(index++, batch)
+    writeMs += performance.now() - t0
+  }
+  const after = heapUsed()
+  const upsertAllocsPerSec = Math.round(n / (writeMs / 1000))
+  const bytesPerAlloc = Math.round((after - before) / n)
+
+  const SNAPS = 100_000
+  const keep: unknown[] = []
+  const s0 = performance.now()
+  for (let i = 0; i < SNAPS; i++) keep[i & 1023] = store.snapshot()
+  const snapshotMicros = ((performance.now() - s0) * 1000) / SNAPS
+
+  const wakes: number[] = []
+  const sample = store.snapshot().allocsByNode(id(1, 0)).slice(0, 200)
+  for (const alloc of sample) {
+    const ws = new WatchSet()
+    store.snapshot().allocsByNode(alloc.NodeID, ws)
+    const t0 = performance.now()
+    const woke = ws.wait()
+    store.updateAllocsFromClient(index++, [{ ...alloc, ClientStatus: 'running' }])
+    await woke
+    wakes.push((performance.now() - t0) * 1000)
+  }
+  wakes.sort((a, b) => a - b)
+  const watchWakeMicros = wakes[Math.floor(wakes.length / 2)]!
+
+  const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d
+  process.stdout.write(
+    JSON.stringify({
+      allocs: store.snapshot().count('allocs'),
+      nodes: NODES,
+      batch: BATCH,
+      upsertAllocsPerSec,
+      snapshotMicros: round(snapshotMicros, 3),
+      bytesPerAlloc,
+      watchWakeMicros: round(watchWakeMicros),
+      gcExposed: gc !== undefined,
+      goals: { upsertAllocsPerSec: 100_000, snapshotMicros: 50, bytesPerAlloc: 2048 },
+    }) + '\n',
+  )
+  void keep
+}
+
+await main()
