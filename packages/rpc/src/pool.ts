@@ -119,12 +119,7 @@ export class ConnPool {
    * ack. Resolves with the raw duplex; the caller closes it.
    */
   async streamingRpc(region: string, addr: string, method: string, signal?: AbortSignal): Promise<Duplex> {
-    let conn: PooledConn
-    try {
-      conn = await this.acquire(region, addr, signal)
-    } catch (error) {
-      throw new RpcError('RPC_DIAL', `failed to get conn: ${errorText(error)}`, { cause: error })
-    }
+    const conn = await this.connFor(region, addr, signal)
     try {
       let stream: Duplex
       try {
@@ -159,12 +154,7 @@ export class ConnPool {
 
   private async getClient(region: string, addr: string, signal?: AbortSignal): Promise<{ conn: PooledConn; client: RpcStreamClient }> {
     for (let attempt = 0; ; attempt++) {
-      let conn: PooledConn
-      try {
-        conn = await this.acquire(region, addr, signal)
-      } catch (error) {
-        throw new RpcError('RPC_DIAL', `failed to get conn: ${errorText(error)}`, { cause: error })
-      }
+      const conn = await this.connFor(region, addr, signal)
       try {
         return { conn, client: await this.takeClient(conn, signal) }
       } catch (error) {
@@ -174,6 +164,15 @@ export class ConnPool {
         if (attempt === 0 && !signal?.aborted) continue
         throw new RpcError('RPC_STREAM', `failed to start stream: ${errorText(error)}`, { cause: error })
       }
+    }
+  }
+
+  /** The pooled session for `addr`, dialing it when needed; failures say `failed to get conn: …`. */
+  private async connFor(region: string, addr: string, signal?: AbortSignal): Promise<PooledConn> {
+    try {
+      return await this.acquire(region, addr, signal)
+    } catch (error) {
+      throw new RpcError('RPC_DIAL', `failed to get conn: ${errorText(error)}`, { cause: error })
     }
   }
 
