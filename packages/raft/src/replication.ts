@@ -59,6 +59,7 @@ export class Replicator {
   private backoffTimer: Timer | undefined
   private heartbeatTimer: Timer | undefined
   private commitTimer: Timer | undefined
+  private refreshTimer: Timer | undefined
   private heartbeatInFlight = false
   private pipeline: AppendPipeline | undefined
   private pipelineOpening = false
@@ -75,7 +76,26 @@ export class Replicator {
 
   start(): void {
     this.scheduleHeartbeat()
+    this.scheduleRefresh()
     this.kick()
+  }
+
+  /**
+   * hashicorp sends the commit index every commit timeout whatever happens; this sends it when it
+   * moved, and otherwise at a slower pace, so a follower that restarted (and forgot its commit
+   * index) relearns it while the cluster is idle.
+   */
+  private scheduleRefresh(): void {
+    if (this.stopped) return
+    const half = this.host.heartbeatTimeout / 2
+    this.refreshTimer = this.host.clock.setTimeout(() => {
+      if (!this.alive()) return
+      if (this.host.commitIndex() > 0) {
+        this.commitDue = true
+        this.kick()
+      }
+      this.scheduleRefresh()
+    }, half + this.host.random.next() * half)
   }
 
   stop(): void {
@@ -84,6 +104,7 @@ export class Replicator {
     this.backoffTimer?.cancel()
     this.heartbeatTimer?.cancel()
     this.commitTimer?.cancel()
+    this.refreshTimer?.cancel()
     this.closePipeline()
   }
 

@@ -2,7 +2,7 @@
  * The simulation runner: `npm run sim -w @nomadic/raft -- --seeds N --from S [--scenario NAME]`.
  * Prints one line per failing seed with the command that replays it, then `N passed, M failed`.
  */
-import { replayCommand, runSeed } from './run.js'
+import { formatFailure, runSeed } from './run.js'
 
 function flag(args: string[], name: string): string | undefined {
   const at = args.indexOf(`--${name}`)
@@ -26,7 +26,7 @@ async function main(args: string[]): Promise<number> {
     if (result.ok) passed++
     else {
       failed++
-      process.stdout.write(`FAIL seed ${seed} [${result.scenario}] ${result.message ?? result.invariant} — replay: ${replayCommand(seed, scenario)}\n`)
+      process.stdout.write(`${formatFailure(result, scenario)}\n`)
     }
   }
   const secs = (Date.now() - started) / 1000

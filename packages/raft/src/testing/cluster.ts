@@ -225,7 +225,7 @@ export class SimCluster {
           }
           await this.clock.sleep(20 + random.int(50))
         }
-        await this.clock.sleep(random.int(30))
+        await this.clock.sleep(10 + random.int(90))
       }
     } finally {
       this.clientsRunning--

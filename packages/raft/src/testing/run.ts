@@ -81,3 +81,8 @@ export async function runSeed(seed: number, options: RunSeedOptions = {}): Promi
 export function replayCommand(seed: number, scenario?: string): string {
   return `npm run sim -w @nomadic/raft -- --seeds 1 --from ${seed}${scenario !== undefined ? ` --scenario ${scenario}` : ''}`
 }
+
+/** The runner's line for a failing seed. */
+export function formatFailure(result: SeedResult, scenarioFlag?: string): string {
+  return `FAIL seed ${result.seed} [${result.scenario}] ${result.message ?? result.invariant ?? 'failed'} — replay: ${replayCommand(result.seed, scenarioFlag)}`
+}
