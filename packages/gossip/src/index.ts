@@ -25,3 +25,13 @@ export {
   MessageType, NodeStateType, META_MAX_SIZE, PROTOCOL_VERSION_MIN, PROTOCOL_VERSION_MAX, PROTOCOL_VERSION_DEFAULT,
 } from './constants.js'
 export * from './errors.js'
+export { Serf, Query, QueryResponse, serfDefaults } from './serf/serf.js'
+export type { SerfOptions, SerfEvent, Member, MemberStatus, QueryParams } from './serf/serf.js'
+export { LamportClock } from './serf/lamport.js'
+export { SerfMessageType } from './serf/messages.js'
+export * as serfWire from './serf/messages.js'
+export { Snapshotter } from './serf/snapshot.js'
+export type { SnapshotState } from './serf/snapshot.js'
+export { KeyManager } from './serf/key-manager.js'
+export type { KeyResponse } from './serf/key-manager.js'
+export { encodeTags, decodeTags } from './tags.js'

@@ -2,6 +2,7 @@ import { SeededRandom, SimClock } from '@nomadic/runtime'
 import type { MemberlistConfig, Profile } from './config.js'
 import { Memberlist, type MemberlistOptions } from './memberlist.js'
 import { SimNetwork } from './transport/sim.js'
+import { Serf, type SerfOptions } from './serf/serf.js'
 
 /** Options of {@link SimCluster}. */
 export interface SimClusterOptions {
@@ -84,6 +85,54 @@ export class SimCluster {
       out.set(n.name, n.members().map((m) => m.name).sort())
     }
     return out
+  }
+
+  async shutdown(): Promise<void> {
+    for (const n of this.nodes) await n?.shutdown()
+  }
+}
+
+/** Serf agents on one simulated network, like {@link SimCluster}. */
+export class SimSerfCluster {
+  readonly clock = new SimClock(1_000_000)
+  readonly random: SeededRandom
+  readonly net: SimNetwork
+  readonly nodes: Serf[] = []
+  readonly addresses: string[] = []
+
+  constructor(private readonly options: { seed: number; dropRate?: number; serf?: (i: number) => Partial<SerfOptions> }) {
+    this.random = new SeededRandom(options.seed)
+    this.net = new SimNetwork({ clock: this.clock, random: this.random.fork(), dropRate: options.dropRate ?? 0 })
+  }
+
+  async add(i = this.nodes.length): Promise<Serf> {
+    const address = simAddress(i + 1)
+    const s = new Serf({
+      name: `node-${i}`, transport: this.net.transport(address), clock: this.clock, random: this.random.fork(),
+      ...this.options.serf?.(i),
+    })
+    const started = s.start()
+    await this.run(10)
+    await started
+    this.nodes[i] = s
+    this.addresses[i] = address
+    return s
+  }
+
+  async startAll(n: number, settleMs = 0): Promise<void> {
+    for (let i = 0; i < n; i++) {
+      const s = await this.add(i)
+      if (i > 0) {
+        const joined = s.join([this.addresses[0]!])
+        await this.run(50)
+        await joined
+      }
+    }
+    if (settleMs > 0) await this.run(settleMs)
+  }
+
+  async run(ms: number): Promise<void> {
+    await this.clock.advanceAsync(ms)
   }
 
   async shutdown(): Promise<void> {

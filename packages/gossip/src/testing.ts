@@ -4,5 +4,5 @@
  */
 export { SimNetwork, SimTransport } from './transport/sim.js'
 export type { SimNetworkOptions, SimNetworkStats } from './transport/sim.js'
-export { SimCluster } from './sim-cluster.js'
+export { SimCluster, SimSerfCluster, simAddress } from './sim-cluster.js'
 export type { SimClusterOptions } from './sim-cluster.js'

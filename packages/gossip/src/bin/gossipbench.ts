@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// nomadic-gossipbench: N member lists in one process on 127.0.0.1; prints one JSON line.
+import { Memberlist } from '../memberlist.js'
+import { NetTransport } from '../transport/net.js'
+import type { Profile } from '../config.js'
+import { parseFlags } from './args.js'
+
+function parseDuration(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(s)
+  if (m === null) throw new Error(`bad duration ${s}`)
+  const v = Number(m[1])
+  return m[2] === 'ms' ? v : m[2] === 'm' ? v * 60_000 : v * 1000
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+async function main(): Promise<void> {
+  const flags = parseFlags(process.argv.slice(2))
+  const n = Number(flags.get('n')?.[0] ?? 16)
+  const profile = (flags.get('config')?.[0] ?? 'lan') as Profile
+  const windowMs = parseDuration(flags.get('window')?.[0] ?? '10s')
+  if (!Number.isInteger(n) || n < 2) throw new Error('-n must be an integer >= 2')
+
+  const start = Date.now()
+  const nodes: Memberlist[] = []
+  for (let i = 0; i < n; i++) {
+    const ml = await Memberlist.create({ name: `ts-${i}`, transport: new NetTransport({ bindAddr: '127.0.0.1', bindPort: 0 }), profile })
+    nodes.push(ml)
+    if (i > 0) {
+      const first = nodes[0]!.localNode()
+      await ml.join([`${first.addr}:${first.port}`])
+    }
+  }
+  while (!nodes.every((ml) => ml.numMembers() === n)) await sleep(10)
+  const convergeMs = Date.now() - start
+
+  const sent = (): number => nodes.reduce((sum, ml) => sum + ml.stats.udpBytesSent + ml.stats.tcpBytesSent, 0)
+  const before = sent()
+  await sleep(windowMs)
+  const bytesPerNodePerSec = (sent() - before) / n / (windowMs / 1000)
+
+  const last = nodes[n - 1]!
+  await last.shutdown()
+  const killed = Date.now()
+  const others = nodes.slice(0, n - 1)
+  while (others.some((ml) => ml.members().some((m) => m.name === last.name))) await sleep(10)
+  const detectAllMs = Date.now() - killed
+  for (const ml of others) await ml.shutdown()
+  process.stdout.write(JSON.stringify({ impl: 'nomadic', config: profile, nodes: n, convergeMs, bytesPerNodePerSec, detectAllMs }) + '\n')
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`${err.stack ?? err.message}\n`)
+  process.exit(1)
+})

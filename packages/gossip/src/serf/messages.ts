@@ -1,0 +1,194 @@
+import { decodeFirst, encode } from '@nomadic/msgpack'
+import { MalformedMessageError } from '../errors.js'
+import { encodeBody } from '../wire/messages.js'
+
+/** Serf message type bytes (serf 0.9.4 `messageType`), carried inside memberlist user messages. */
+export const SerfMessageType = {
+  leave: 0,
+  join: 1,
+  pushPull: 2,
+  userEvent: 3,
+  query: 4,
+  queryResponse: 5,
+  conflictResponse: 6,
+  keyRequest: 7,
+  keyResponse: 8,
+  relay: 9,
+} as const
+
+export const QUERY_FLAG_ACK = 1
+export const QUERY_FLAG_NO_BROADCAST = 2
+export const FILTER_NODE = 0
+export const FILTER_TAG = 1
+
+export interface MessageJoin { ltime: number; node: string }
+export interface MessageLeave { ltime: number; node: string; prune: boolean }
+export interface UserEventEntry { name: string; payload: Buffer }
+export interface UserEvents { ltime: number; events: UserEventEntry[] }
+export interface MessagePushPull {
+  ltime: number
+  statusLTimes: Map<string, number>
+  leftMembers: string[]
+  eventLTime: number
+  events: Array<UserEvents | null>
+  queryLTime: number
+}
+export interface MessageUserEvent { ltime: number; name: string; payload: Buffer; cc: boolean }
+export interface MessageQuery {
+  ltime: number
+  id: number
+  addr: Buffer
+  port: number
+  sourceNode: string
+  filters: Buffer[]
+  flags: number
+  relayFactor: number
+  /** Nanoseconds, as Go's time.Duration. */
+  timeout: number
+  name: string
+  payload: Buffer
+}
+export interface MessageQueryResponse { ltime: number; id: number; from: string; flags: number; payload: Buffer }
+export interface NodeKeyResponse { result: boolean; message: string; keys: string[]; primaryKey: string }
+export interface RelayHeader { destIP: Buffer; destPort: number; destName: string }
+
+const bytesKeys = new Set(['Payload', 'Addr', 'Filters', 'Key', 'IP'])
+const opts = { bytesKeys, maxDepth: 8, maxItems: 65536 }
+
+function asMap(v: unknown, what: string): Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v) || Buffer.isBuffer(v)) throw new MalformedMessageError(`${what} is not a map`)
+  return v as Record<string, unknown>
+}
+function num(m: Record<string, unknown>, k: string): number {
+  const v = m[k]
+  if (v === undefined || v === null) return 0
+  const n = typeof v === 'bigint' ? Number(v) : v
+  if (typeof n !== 'number' || !Number.isFinite(n)) throw new MalformedMessageError(`field ${k} is not a number`)
+  return n
+}
+function str(m: Record<string, unknown>, k: string): string {
+  const v = m[k]
+  if (v === undefined || v === null) return ''
+  if (typeof v === 'string') return v
+  if (Buffer.isBuffer(v)) return v.toString('utf8')
+  throw new MalformedMessageError(`field ${k} is not a string`)
+}
+function bytes(m: Record<string, unknown>, k: string): Buffer {
+  const v = m[k]
+  if (v === undefined || v === null) return Buffer.alloc(0)
+  if (Buffer.isBuffer(v)) return v
+  if (typeof v === 'string') return Buffer.from(v, 'utf8')
+  throw new MalformedMessageError(`field ${k} is not bytes`)
+}
+function bool(m: Record<string, unknown>, k: string): boolean {
+  const v = m[k]
+  return v === true || v === 1
+}
+
+/** `[type][msgpack body]` with Go field names in sorted order. */
+export function encodeSerf(type: number, fields: Record<string, unknown>): Buffer {
+  return Buffer.concat([Buffer.from([type]), encodeBody(fields)])
+}
+
+/** Decodes the msgpack body after the type byte. */
+export function decodeSerfBody(buf: Buffer, offset = 1): { map: Record<string, unknown>; end: number } {
+  const { value, end } = decodeFirst(buf, offset, opts)
+  return { map: asMap(value, 'serf message'), end }
+}
+
+export const encodeJoin = (m: MessageJoin): Buffer => encodeSerf(SerfMessageType.join, { LTime: m.ltime, Node: m.node })
+export const decodeJoin = (m: Record<string, unknown>): MessageJoin => ({ ltime: num(m, 'LTime'), node: str(m, 'Node') })
+export const encodeLeave = (m: MessageLeave): Buffer => encodeSerf(SerfMessageType.leave, { LTime: m.ltime, Node: m.node, Prune: m.prune })
+export const decodeLeave = (m: Record<string, unknown>): MessageLeave => ({ ltime: num(m, 'LTime'), node: str(m, 'Node'), prune: bool(m, 'Prune') })
+
+export function encodeUserEvent(e: MessageUserEvent): Buffer {
+  return encodeSerf(SerfMessageType.userEvent, { LTime: e.ltime, Name: e.name, Payload: e.payload, CC: e.cc })
+}
+export function decodeUserEvent(m: Record<string, unknown>): MessageUserEvent {
+  return { ltime: num(m, 'LTime'), name: str(m, 'Name'), payload: bytes(m, 'Payload'), cc: bool(m, 'CC') }
+}
+
+export function encodePushPull(p: MessagePushPull): Buffer {
+  const status: Record<string, number> = {}
+  for (const [k, v] of p.statusLTimes) status[k] = v
+  return encodeSerf(SerfMessageType.pushPull, {
+    LTime: p.ltime,
+    StatusLTimes: status,
+    LeftMembers: p.leftMembers,
+    EventLTime: p.eventLTime,
+    Events: p.events.map((e) => (e === null ? null : { LTime: e.ltime, Events: e.events.map((x) => ({ Name: x.name, Payload: x.payload })) })),
+    QueryLTime: p.queryLTime,
+  })
+}
+export function decodePushPull(m: Record<string, unknown>): MessagePushPull {
+  const status = new Map<string, number>()
+  const sl = m.StatusLTimes
+  if (sl !== null && sl !== undefined) for (const [k, v] of Object.entries(asMap(sl, 'StatusLTimes'))) status.set(k, Number(v))
+  const left = Array.isArray(m.LeftMembers) ? m.LeftMembers.map((x) => (Buffer.isBuffer(x) ? x.toString() : String(x))) : []
+  const events: Array<UserEvents | null> = []
+  if (Array.isArray(m.Events)) {
+    for (const e of m.Events) {
+      if (e === null) { events.push(null); continue }
+      const em = asMap(e, 'userEvents')
+      const list = Array.isArray(em.Events) ? em.Events.map((x) => {
+        const xm = asMap(x, 'userEvent')
+        return { name: str(xm, 'Name'), payload: bytes(xm, 'Payload') }
+      }) : []
+      events.push({ ltime: num(em, 'LTime'), events: list })
+    }
+  }
+  return { ltime: num(m, 'LTime'), statusLTimes: status, leftMembers: left, eventLTime: num(m, 'EventLTime'), events, queryLTime: num(m, 'QueryLTime') }
+}
+
+export function encodeQuery(q: MessageQuery): Buffer {
+  return encodeSerf(SerfMessageType.query, {
+    LTime: q.ltime, ID: q.id, Addr: q.addr, Port: q.port, SourceNode: q.sourceNode, Filters: q.filters,
+    Flags: q.flags, RelayFactor: q.relayFactor, Timeout: q.timeout, Name: q.name, Payload: q.payload,
+  })
+}
+export function decodeQuery(m: Record<string, unknown>): MessageQuery {
+  const filters = Array.isArray(m.Filters) ? m.Filters.map((f) => (Buffer.isBuffer(f) ? f : Buffer.from(String(f)))) : []
+  return {
+    ltime: num(m, 'LTime'), id: num(m, 'ID'), addr: bytes(m, 'Addr'), port: num(m, 'Port'), sourceNode: str(m, 'SourceNode'),
+    filters, flags: num(m, 'Flags'), relayFactor: num(m, 'RelayFactor'), timeout: num(m, 'Timeout'), name: str(m, 'Name'), payload: bytes(m, 'Payload'),
+  }
+}
+
+export function encodeQueryResponse(r: MessageQueryResponse): Buffer {
+  return encodeSerf(SerfMessageType.queryResponse, { LTime: r.ltime, ID: r.id, From: r.from, Flags: r.flags, Payload: r.payload })
+}
+export function decodeQueryResponse(m: Record<string, unknown>): MessageQueryResponse {
+  return { ltime: num(m, 'LTime'), id: num(m, 'ID'), from: str(m, 'From'), flags: num(m, 'Flags'), payload: bytes(m, 'Payload') }
+}
+
+export function encodeNodeFilter(names: string[]): Buffer {
+  return Buffer.concat([Buffer.from([FILTER_NODE]), encode(names)])
+}
+export function encodeTagFilter(tag: string, expr: string): Buffer {
+  return Buffer.concat([Buffer.from([FILTER_TAG]), encodeBody({ Tag: tag, Expr: expr })])
+}
+
+export const encodeKeyRequest = (key: Buffer): Buffer => encodeSerf(SerfMessageType.keyRequest, { Key: key })
+export function decodeKeyRequest(buf: Buffer): Buffer {
+  if (buf[0] !== SerfMessageType.keyRequest) throw new MalformedMessageError('not a key request')
+  return bytes(decodeSerfBody(buf).map, 'Key')
+}
+export function encodeKeyResponse(r: NodeKeyResponse): Buffer {
+  return encodeSerf(SerfMessageType.keyResponse, { Result: r.result, Message: r.message, Keys: r.keys, PrimaryKey: r.primaryKey })
+}
+export function decodeKeyResponse(buf: Buffer): NodeKeyResponse {
+  if (buf[0] !== SerfMessageType.keyResponse) throw new MalformedMessageError('not a key response')
+  const m = decodeSerfBody(buf).map
+  const keys = Array.isArray(m.Keys) ? m.Keys.map((k) => (Buffer.isBuffer(k) ? k.toString() : String(k))) : []
+  return { result: bool(m, 'Result'), message: str(m, 'Message'), keys, primaryKey: str(m, 'PrimaryKey') }
+}
+
+/** `[9][relayHeader][inner message]`: a response routed through another member. */
+export function encodeRelay(h: RelayHeader, inner: Buffer): Buffer {
+  return Buffer.concat([Buffer.from([SerfMessageType.relay]), encodeBody({ DestAddr: { IP: h.destIP, Port: h.destPort, Zone: '' }, DestName: h.destName }), inner])
+}
+export function decodeRelay(buf: Buffer): { header: RelayHeader; inner: Buffer } {
+  const { map, end } = decodeSerfBody(buf)
+  const dest = asMap(map.DestAddr ?? {}, 'DestAddr')
+  return { header: { destIP: bytes(dest, 'IP'), destPort: num(dest, 'Port'), destName: str(map, 'DestName') }, inner: buf.subarray(end) }
+}
