@@ -6,41 +6,50 @@
 import type { Readable } from 'node:stream'
 import type { FSM, FSMSnapshot, Log, SnapshotSink } from '../types.js'
 
-// FNV-1a 64 in two 32-bit halves: offset basis 0xcbf29ce484222325, prime 2^40 + 0x1b3.
-const OFFSET_HI = 0xcbf29ce4
-const OFFSET_LO = 0x84222325
-const TWO32 = 4294967296
+// FNV-1a 64 in four 16-bit limbs (so every product fits in 32 bits): offset basis
+// 0xcbf29ce484222325, prime 2^40 + 0x1b3.
+const PRIME_LOW = 0x1b3
 
 export class CountingFSM implements FSM {
   count = 0
-  private hi = 0
-  private lo = 0
+  /** The hash, least significant limb first. */
+  private readonly h = new Uint32Array(4)
+  private readonly le = Buffer.alloc(8)
 
   apply(log: Log): unknown {
-    let hi = OFFSET_HI
-    let lo = OFFSET_LO
-    const step = (byte: number): void => {
-      lo = (lo ^ byte) >>> 0
-      const low = lo * 0x1b3
-      const carry = Math.floor(low / TWO32)
-      const high = hi * 0x1b3 + carry + (lo & 0xffffff) * 256
-      lo = low % TWO32
-      hi = high % TWO32
+    const h = this.h
+    const le = this.le
+    for (let i = 0; i < 4; i++) le.writeUInt16LE(h[i]!, i * 2)
+    let h0 = 0x2325
+    let h1 = 0x8422
+    let h2 = 0x9ce4
+    let h3 = 0xcbf2
+    const mix = (bytes: Uint8Array): void => {
+      for (let i = 0; i < bytes.length; i++) {
+        h0 ^= bytes[i]!
+        const t0 = h0 * PRIME_LOW
+        const t1 = h1 * PRIME_LOW + (t0 >>> 16)
+        const t2 = h2 * PRIME_LOW + (h0 << 8) + (t1 >>> 16)
+        h3 = (h3 * PRIME_LOW + (h1 << 8) + (t2 >>> 16)) & 0xffff
+        h0 = t0 & 0xffff
+        h1 = t1 & 0xffff
+        h2 = t2 & 0xffff
+      }
     }
-    const prevLo = this.lo
-    const prevHi = this.hi
-    for (let i = 0; i < 4; i++) step((prevLo >>> (8 * i)) & 0xff)
-    for (let i = 0; i < 4; i++) step((prevHi >>> (8 * i)) & 0xff)
-    const data = log.Data
-    for (let i = 0; i < data.length; i++) step(data[i]!)
-    this.hi = hi
-    this.lo = lo
+    mix(le)
+    mix(log.Data)
+    h[0] = h0
+    h[1] = h1
+    h[2] = h2
+    h[3] = h3
     this.count++
     return undefined
   }
 
   hashHex(): string {
-    return this.hi.toString(16).padStart(8, '0') + this.lo.toString(16).padStart(8, '0')
+    let out = ''
+    for (let i = 3; i >= 0; i--) out += this.h[i]!.toString(16).padStart(4, '0')
+    return out
   }
 
   snapshot(): FSMSnapshot {
@@ -65,7 +74,6 @@ export class CountingFSM implements FSM {
     const parsed = JSON.parse(Buffer.concat(parts).toString('utf8')) as { Count: number; Hash: string }
     if (!Number.isInteger(parsed.Count) || !/^[0-9a-f]{16}$/.test(parsed.Hash)) throw new Error('bad raftnode snapshot')
     this.count = parsed.Count
-    this.hi = parseInt(parsed.Hash.slice(0, 8), 16)
-    this.lo = parseInt(parsed.Hash.slice(8), 16)
+    for (let i = 0; i < 4; i++) this.h[i] = parseInt(parsed.Hash.slice(12 - 4 * i, 16 - 4 * i), 16)
   }
 }

@@ -13,7 +13,7 @@ export class WireWriter {
     this.buf = Buffer.allocUnsafe(initial)
   }
 
-  /** The bytes written so far (a view, valid until the next write). */
+  /** The bytes written so far (a view of the writer's buffer: the writer is not reused after). */
   bytes(): Buffer {
     return this.buf.subarray(0, this.pos)
   }

@@ -247,17 +247,25 @@ export const MESSAGE_KINDS: Record<RPCType, { request: MessageKind; response: Me
 
 /** One message as Go encodes it (no type byte): for tests and tools. */
 export function encodeMessage(kind: MessageKind, m: object): Buffer {
-  const w = new WireWriter()
+  const w = new WireWriter(sizeHint(m))
   writeMessage(w, kind, m)
-  return Buffer.from(w.bytes())
+  return w.bytes()
 }
 
 /** A whole request frame: the RPC type byte, then the request map. */
 export function encodeRequest(type: RPCType, m: object): Buffer {
-  const w = new WireWriter()
+  const w = new WireWriter(sizeHint(m))
   w.byte(type)
   writeMessage(w, MESSAGE_KINDS[type].request, m)
-  return Buffer.from(w.bytes())
+  return w.bytes()
+}
+
+/** Room for a message, so the writer rarely grows: entries' bytes plus their keys. */
+function sizeHint(m: object): number {
+  const entries = (m as Partial<AppendEntriesRequest>).Entries
+  let size = 256
+  if (entries !== undefined) for (const e of entries) size += 64 + e.Data.length + e.Extensions.length
+  return size
 }
 
 /** A whole response frame: the error string (`""` on success), then the response or nil. */
@@ -266,7 +274,7 @@ export function encodeResponse(type: RPCType, response: object | undefined, erro
   w.string(error ?? '')
   if (response === undefined) w.nil()
   else writeMessage(w, MESSAGE_KINDS[type].response, response)
-  return Buffer.from(w.bytes())
+  return w.bytes()
 }
 
 // ---------------------------------------------------------------------------------------------
