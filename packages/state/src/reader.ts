@@ -13,12 +13,6 @@ import type {
   SchedulerConfiguration,
 } from './types.js'
 
-/** The scheduler configuration and the index that last set it (`SchedulerConfig()` in Go). */
-export interface SchedulerConfigResult {
-  index: number
-  config: SchedulerConfiguration | undefined
-}
-
 /**
  * Every query of Nomad's state store, over one immutable view. Each takes an optional
  * {@link WatchSet} last, which records what the query read for a blocking query.
@@ -311,10 +305,9 @@ export class StateReader {
 
   // ---- configuration -------------------------------------------------------------------------
 
-  /** The scheduler configuration and its ModifyIndex (0 and undefined when never set). */
-  schedulerConfig(ws?: WatchSet): SchedulerConfigResult {
-    const config = this.view.get<SchedulerConfiguration>(Tables.schedulerConfig, 'id', SINGLETON, ws)
-    return { index: config?.ModifyIndex ?? 0, config }
+  /** The scheduler configuration, when set (its ModifyIndex is the index that last set it). */
+  schedulerConfig(ws?: WatchSet): SchedulerConfiguration | undefined {
+    return this.view.get<SchedulerConfiguration>(Tables.schedulerConfig, 'id', SINGLETON, ws)
   }
 
   /** Autopilot's configuration, when set. */

@@ -7,7 +7,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { Allocation, Evaluation, Job, Node } from '@nomadic/structs'
-import { StateStore, allocTerminal, type StateSnapshot, type TaskGroupSummary } from '../src/index.js'
+import { allocTerminal } from '@nomadic/structs'
+import { StateStore, type StateSnapshot, type TaskGroupSummary } from '../src/index.js'
 import { mockAlloc, mockEval, mockJob, mockNode, mockTaskGroup } from './mock.js'
 
 const NODE_IDS = ['n0', 'n1', 'n2', 'n3']
