@@ -16,6 +16,7 @@ import {
   scoreFitSpread,
   scoreFitSpreadRaw,
   usedResources,
+  usedCpuMemDisk,
   type Allocation,
   type Node,
 } from '../src/index.js'
@@ -101,6 +102,11 @@ describe('comparable resources', () => {
     expect(c.Flattened.Cpu.CpuShares).toBe(1010)
     expect(c.Flattened.Memory.MemoryMB).toBe(110)
     expect(c.Shared.DiskMB).toBe(300)
+    const fast = usedCpuMemDisk([a, mockAlloc()])
+    const full = usedResources([a, mockAlloc()])
+    expect(fast.Flattened.Cpu).toEqual(full.Flattened.Cpu)
+    expect(fast.Flattened.Memory).toEqual(full.Flattened.Memory)
+    expect(fast.Shared.DiskMB).toBe(full.Shared.DiskMB)
   })
 
   it('falls back to the pre-0.9 task resources', () => {

@@ -72,16 +72,18 @@ export function toWire(value: unknown, key?: string, kind?: Kind): unknown {
   // Elements of a list have no key of their own: their kind comes from the list's key.
   if (Array.isArray(value)) return value.map((item) => toWire(item, undefined, kind))
   if (!isPlainObject(value)) return value
+  const obj = value as Record<string, unknown>
   const out: Record<string, unknown> = {}
   // A map of node ID → allocations keeps its keys; the allocations inside are structs.
   if (kind === 'alloc' && key !== undefined && (key === 'NodeUpdate' || key === 'NodeAllocation' || key === 'NodePreemptions')) {
-    for (const [k, v] of Object.entries(value)) out[k] = toWire(v, undefined, 'alloc')
+    for (const k in obj) out[k] = toWire(obj[k], undefined, 'alloc')
     return out
   }
   const omitEmpty = kind !== undefined
-  for (const [k, v] of Object.entries(value)) {
+  for (const k in obj) {
+    const v = obj[k]
     if (omitEmpty && isEmpty(k, v)) continue
-    out[k] = toWire(v, k, kindOf(k, kind))
+    out[k] = v !== null && typeof v === 'object' ? toWire(v, k, kindOf(k, kind)) : v
   }
   return out
 }
@@ -115,7 +117,11 @@ export interface FromWireOptions {
   exactInt64?: boolean
 }
 
-/** Converts decoded msgpack to the data model: Go times to {@link GoTime}, omitted zero fields filled in. */
+/**
+ * Converts decoded msgpack to the data model: Go times to {@link GoTime}, 64-bit integers to
+ * numbers, omitted zero fields filled in. Works in place on the decoded tree (which the caller
+ * owns) and returns it.
+ */
 export function fromWire(value: unknown, options: FromWireOptions, key?: string, kind?: Kind): unknown {
   if (typeof value === 'bigint') return options.exactInt64 === true ? value : Number(value)
   if (value instanceof Uint8Array) {
@@ -123,19 +129,23 @@ export function fromWire(value: unknown, options: FromWireOptions, key?: string,
     return value
   }
   if (value === null || typeof value !== 'object') return value
-  if (Array.isArray(value)) return value.map((item) => fromWire(item, options, undefined, kind))
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = fromWire(value[i], options, undefined, kind)
+    return value
+  }
   const obj = value as Record<string, unknown>
   if (kind === 'alloc' && key !== undefined && (key === 'NodeUpdate' || key === 'NodeAllocation' || key === 'NodePreemptions')) {
-    const out: Record<string, unknown> = {}
-    for (const [k, v] of Object.entries(obj)) out[k] = fromWire(v, options, undefined, 'alloc')
-    return out
+    for (const k in obj) obj[k] = fromWire(obj[k], options, undefined, 'alloc')
+    return obj
   }
-  const out: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(obj)) out[k] = fromWire(v, options, k, kindOf(k, kind))
-  if (kind === 'alloc') fill(out, allocDefaults())
-  else if (kind === 'eval') fill(out, evalDefaults())
-  else if (kind === 'plan') fill(out, planDefaults())
-  return out
+  for (const k in obj) {
+    const v = obj[k]
+    if (v !== null && (typeof v === 'object' || typeof v === 'bigint')) obj[k] = fromWire(v, options, k, kindOf(k, kind))
+  }
+  if (kind === 'alloc') fill(obj, allocDefaults())
+  else if (kind === 'eval') fill(obj, evalDefaults())
+  else if (kind === 'plan') fill(obj, planDefaults())
+  return obj
 }
 
 function fill(target: Record<string, unknown>, defaults: Record<string, unknown>): void {

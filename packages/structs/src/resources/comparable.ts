@@ -30,16 +30,23 @@ function copyNetwork(n: NetworkResource): NetworkResource {
   }
 }
 
-/** Adds a network to a list, merging it into the network of the same device (Nomad's `NetIndex` by Device). */
+/**
+ * Adds a network to a list, merging it into the network of the same device (Nomad's `NetIndex`
+ * by Device). Networks in `list` are always copies, so their port arrays are ours to extend.
+ */
 function addNetwork(list: NetworkResource[], n: NetworkResource): void {
   const same = list.find((x) => x.Device === n.Device)
   if (same === undefined) {
     list.push(copyNetwork(n))
     return
   }
-  if (n.ReservedPorts?.length) same.ReservedPorts = [...(same.ReservedPorts ?? []), ...n.ReservedPorts.map((p) => ({ ...p }))]
+  if (n.ReservedPorts?.length) {
+    const ports = (same.ReservedPorts ??= [])
+    for (const p of n.ReservedPorts) ports.push({ ...p })
+  }
   same.MBits += n.MBits
-  same.DynamicPorts = [...(same.DynamicPorts ?? []), ...(n.DynamicPorts ?? []).map((p) => ({ ...p }))]
+  const dyn = (same.DynamicPorts ??= [])
+  for (const p of n.DynamicPorts ?? []) dyn.push({ ...p })
 }
 
 function addDevice(list: AllocatedDeviceResource[], dev: AllocatedDeviceResource): void {
@@ -185,9 +192,54 @@ export function nodeComparableReserved(node: Pick<Node, 'ReservedResources' | 'R
   return null
 }
 
-/** Total usage of the non-terminal allocations in `allocs`. */
+/** Total usage of the non-terminal allocations in `allocs`, networks included. */
 export function usedResources(allocs: readonly Allocation[]): ComparableResources {
   const used = emptyComparable()
   for (const alloc of allocs) if (!allocTerminal(alloc)) addComparable(used, allocComparableResources(alloc))
+  return used
+}
+
+/**
+ * Cpu, memory and disk of the non-terminal allocations, counted as {@link usedResources} counts
+ * them but without merging networks: the fast path `allocsFit` and scoring need.
+ */
+export function usedCpuMemDisk(allocs: readonly Allocation[]): ComparableResources {
+  const used = emptyComparable()
+  const f = used.Flattened
+  for (const alloc of allocs) {
+    if (allocTerminal(alloc)) continue
+    const ar = alloc.AllocatedResources
+    if (ar == null) {
+      const c = allocComparableResources(alloc)
+      f.Cpu.CpuShares += c.Flattened.Cpu.CpuShares
+      f.Memory.MemoryMB += c.Flattened.Memory.MemoryMB
+      used.Shared.DiskMB += c.Shared.DiskMB
+      continue
+    }
+    let mainCpu = 0
+    let mainMem = 0
+    let sideCpu = 0
+    let sideMem = 0
+    let ephCpu = 0
+    let ephMem = 0
+    const tasks = ar.Tasks ?? {}
+    for (const task in tasks) {
+      const r = tasks[task]!
+      const lc = ar.TaskLifecycles?.[task]
+      if (lc == null || lc.Hook !== TaskLifecycleHookPrestart) {
+        mainCpu += r.Cpu.CpuShares
+        mainMem += r.Memory.MemoryMB
+      } else if (lc.Sidecar) {
+        sideCpu += r.Cpu.CpuShares
+        sideMem += r.Memory.MemoryMB
+      } else {
+        ephCpu += r.Cpu.CpuShares
+        ephMem += r.Memory.MemoryMB
+      }
+    }
+    f.Cpu.CpuShares += sideCpu + Math.max(ephCpu, mainCpu)
+    f.Memory.MemoryMB += sideMem + Math.max(ephMem, mainMem)
+    used.Shared.DiskMB += ar.Shared.DiskMB
+  }
   return used
 }

@@ -1,7 +1,7 @@
 import { allocTerminal } from '../status.js'
 import type { Allocation } from '../types/allocation.js'
 import type { Node } from '../types/node.js'
-import { type ComparableResources, comparableSuperset, nodeComparableReserved, nodeComparableResources, subtractComparable, usedResources } from './comparable.js'
+import { type ComparableResources, comparableSuperset, nodeComparableReserved, nodeComparableResources, subtractComparable, usedCpuMemDisk } from './comparable.js'
 import { NetworkIndex } from './network-index.js'
 
 /** The answer of {@link allocsFit}. */
@@ -9,7 +9,7 @@ export interface FitResult {
   fits: boolean
   /** Why not: `cpu`, `memory`, `disk`, `reserved port collision`, `bandwidth exceeded`, `device oversubscribed`. */
   dimension: string
-  /** What the non-terminal allocations use together. */
+  /** Cpu, memory and disk the non-terminal allocations use together (networks: see `usedResources`). */
   used: ComparableResources
 }
 
@@ -22,7 +22,7 @@ export interface FitResult {
  * the caller's to check, as in Go).
  */
 export function allocsFit(node: Node, allocs: readonly Allocation[], netIdx?: NetworkIndex, checkDevices = false): FitResult {
-  const used = usedResources(allocs)
+  const used = usedCpuMemDisk(allocs)
   const available = nodeComparableResources(node)
   subtractComparable(available, nodeComparableReserved(node))
   const superset = comparableSuperset(available, used)

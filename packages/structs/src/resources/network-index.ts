@@ -72,12 +72,8 @@ export class NetworkIndex {
    * As in Go a malformed spec is ignored here (the client validates it); true on a collision.
    */
   addReservedPortRange(spec: string): boolean {
-    let ports: number[]
-    try {
-      ports = parsePortRanges(spec)
-    } catch {
-      return false
-    }
+    const ports = parsedSpec(spec)
+    if (ports === undefined) return false
     // One bitmap per address the node's networks offer; a small CIDR counts as its addresses.
     for (const n of this.availNetworks) {
       this.portsFor(n.IP)
@@ -196,6 +192,22 @@ export class NetworkIndex {
     }
     return set
   }
+}
+
+/** Parsed reserved-port specs: nodes share a handful, and allocsFit parses one per call. */
+const specCache = new Map<string, number[] | undefined>()
+
+function parsedSpec(spec: string): number[] | undefined {
+  if (specCache.has(spec)) return specCache.get(spec)
+  let ports: number[] | undefined
+  try {
+    ports = parsePortRanges(spec)
+  } catch {
+    ports = undefined
+  }
+  if (specCache.size >= 256) specCache.clear()
+  specCache.set(spec, ports)
+  return ports
 }
 
 function checkReserved(ports: readonly Port[], used: PortSet | undefined): string | undefined {

@@ -7,6 +7,8 @@
 //	gen              prints the vectors as JSON
 //	gen roundtrip    reads [{name,type,hex}] on stdin, decodes each into its Go struct,
 //	                 re-encodes it and prints the same shape (proves Go reads our bytes)
+//	gen bench N      decodes and encodes the apply-plan-results vector N times and prints
+//	                 {"decodeNsPerOp":…,"encodeNsPerOp":…} (the benchmark's Go side)
 package main
 
 import (
@@ -16,6 +18,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"strconv"
 	"time"
 
 	"github.com/hashicorp/go-msgpack/codec"
@@ -791,7 +794,39 @@ func decodeInto(name string) interface{} {
 	panic("unknown vector " + name)
 }
 
+func bench(n int) {
+	var entry []byte
+	for _, v := range vectors() {
+		if v.Name == "apply-plan-results" {
+			entry, _ = hex.DecodeString(v.Hex)
+		}
+	}
+	var msg *ApplyPlanResultsRequest
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		msg = &ApplyPlanResultsRequest{}
+		if err := codec.NewDecoder(bytes.NewReader(entry[1:]), handle()).Decode(msg); err != nil {
+			panic(err)
+		}
+	}
+	decodeNs := float64(time.Since(start).Nanoseconds()) / float64(n)
+	start = time.Now()
+	for i := 0; i < n; i++ {
+		encode(ApplyPlanResultsRequestType, msg)
+	}
+	encodeNs := float64(time.Since(start).Nanoseconds()) / float64(n)
+	fmt.Printf("{\"decodeNsPerOp\":%.0f,\"encodeNsPerOp\":%.0f,\"bytes\":%d}\n", decodeNs, encodeNs, len(entry))
+}
+
 func main() {
+	if len(os.Args) > 2 && os.Args[1] == "bench" {
+		n, err := strconv.Atoi(os.Args[2])
+		if err != nil {
+			panic(err)
+		}
+		bench(n)
+		return
+	}
 	out := json.NewEncoder(os.Stdout)
 	out.SetIndent("", "  ")
 	if len(os.Args) > 1 && os.Args[1] == "roundtrip" {
