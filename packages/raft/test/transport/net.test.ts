@@ -215,3 +215,52 @@ describe('NetworkTransport over TCP', () => {
     })
   })
 })
+
+describe('a replaceable stream layer (Nomad multiplexes Raft behind RPC mode byte 0x02)', () => {
+  it('serves connections handed over after the mode byte, and dials with the mode byte first', async () => {
+    const { createServer, connect: dial } = await import('node:net')
+    const { NetworkTransport } = await import('../../src/transport/net.js')
+    // A toy "RPC port": reads one byte per connection and hands 0x02 connections to raft.
+    let raft: InstanceType<typeof NetworkTransport> | undefined
+    const modes: number[] = []
+    const rpcPort = createServer((socket) => {
+      socket.once('readable', () => {
+        const first = socket.read(1) as Buffer | null
+        if (first === null) return
+        modes.push(first[0]!)
+        if (first[0] !== 0x02) {
+          socket.destroy()
+          return
+        }
+        raft!.handleConnection(socket)
+      })
+    })
+    await new Promise<void>((r) => rpcPort.listen(0, '127.0.0.1', () => r()))
+    const address = `127.0.0.1:${(rpcPort.address() as { port: number }).port}`
+    const muxLayer = {
+      addr: () => address,
+      accept: () => {},
+      close: async () => {},
+      dial: (target: string) => new Promise<Socket>((resolve, reject) => {
+        const { host, port } = splitHostPort(target)
+        const s = dial({ host, port }, () => {
+          s.write(Buffer.from([0x02]))
+          resolve(s)
+        })
+        s.once('error', reject)
+      }),
+    }
+    raft = new NetworkTransport({ stream: muxLayer })
+    const client = new NetworkTransport({ stream: { ...muxLayer, addr: () => 'client' } })
+    answerAll(raft)
+    try {
+      const resp = await client.appendEntries('s', address, ae())
+      expect(resp.Success).toBe(true)
+      expect(modes).toEqual([0x02])
+    } finally {
+      await client.close()
+      await raft.close()
+      await new Promise<void>((r) => rpcPort.close(() => r()))
+    }
+  })
+})
