@@ -79,16 +79,14 @@ function bytesPerPending(count: number): { total: number; broker: number } {
   return result
 }
 
-const figures = {
-  bench: 'eval-broker',
-  cyclesPerSec: await cyclesPerSec(2000),
-  ...(() => {
-    const m = bytesPerPending(1_000_000)
-    return { bytesPerPendingEval: Math.round(m.total), brokerBytesPerPendingEval: Math.round(m.broker) }
-  })(),
-  jobs: JOBS,
-  schedulerTypes: TYPES.length,
-  pendingEvals: 1_000_000,
-  node: process.version,
+// BENCH_ONLY=cycles or BENCH_ONLY=memory runs one half (for profiling).
+const only = process.env.BENCH_ONLY
+const figures: Record<string, unknown> = { bench: 'eval-broker' }
+if (only !== 'memory') figures.cyclesPerSec = await cyclesPerSec(2000)
+if (only !== 'cycles') {
+  const m = bytesPerPending(1_000_000)
+  figures.bytesPerPendingEval = Math.round(m.total)
+  figures.brokerBytesPerPendingEval = Math.round(m.broker)
 }
+Object.assign(figures, { jobs: JOBS, schedulerTypes: TYPES.length, pendingEvals: 1_000_000, node: process.version })
 process.stdout.write(JSON.stringify(figures) + '\n')

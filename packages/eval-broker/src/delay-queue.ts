@@ -1,4 +1,5 @@
-import { Heap, type Clock, type Timer } from '@nomadic/runtime'
+import type { Clock, Timer } from '@nomadic/runtime'
+import { Heap } from './heap.js'
 
 interface Delayed<T> {
   due: number

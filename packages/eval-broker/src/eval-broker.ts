@@ -1,5 +1,4 @@
 import {
-  Heap,
   noopLogger,
   noopMetrics,
   systemClock,
@@ -30,6 +29,7 @@ import {
 } from './errors.js'
 import { waitMs, waitUntilMs, type BrokerEvaluation } from './evaluation.js'
 import { ExpiryList, type Expiring } from './expiry-list.js'
+import { Heap } from './heap.js'
 import { JobMap } from './job-map.js'
 import { randomToken } from './token.js'
 
@@ -103,6 +103,11 @@ interface Tracked<E> extends Expiring {
   /** The queue it was last dequeued from (its type, or `_failed`). */
   queue: ReadyQueue<E> | undefined
   paused: boolean
+  /**
+   * Set on the eval that holds its job's slot (ready or in flight): the job's other evals,
+   * waiting behind it. Handed to the next holder on ack.
+   */
+  pending: Heap<Tracked<E>> | undefined
 }
 
 /** One scheduler type's ready heap and its counters. */
@@ -111,12 +116,6 @@ interface ReadyQueue<E> {
   heap: Heap<Tracked<E>>
   ready: number
   unacked: number
-}
-
-/** The one eval of a job that may be ready or in flight, and the job's other evals behind it. */
-interface JobSlot<E> {
-  current: string | undefined
-  pending: Heap<Tracked<E>> | undefined
 }
 
 interface Waiter<E> {
@@ -182,7 +181,8 @@ export class EvalBroker<E extends BrokerEvaluation = Evaluation> {
   private seq = 0
   /** Every eval the broker holds, by ID: de-duplicates enqueues and counts deliveries. */
   private readonly tracked = new Map<string, Tracked<E>>()
-  private readonly jobs = new JobMap<JobSlot<E>>()
+  /** The eval holding each job's single ready/in-flight slot. */
+  private readonly jobs = new JobMap<Tracked<E>>()
   private readonly ready = new Map<string, ReadyQueue<E>>()
   private totalUnacked = 0
   /** Re-enqueues of an outstanding eval, by its token: released on ack, dropped on nack. */
@@ -322,16 +322,17 @@ export class EvalBroker<E extends BrokerEvaluation = Evaluation> {
     this.release(o)
     this.tracked.delete(evalId)
     const e = o.eval
-    const slot = this.jobs.get(e.Namespace, e.JobID)
-    if (slot !== undefined && slot.current === evalId) {
-      slot.current = undefined
-      const next = slot.pending?.pop()
-      if (next !== undefined) {
-        this.totalBlocked--
-        if (slot.pending!.size === 0) slot.pending = undefined
-        this.enqueueReady(next, next.eval.Type)
-      } else {
+    if (this.jobs.get(e.Namespace, e.JobID) === o) {
+      const waiting = o.pending
+      o.pending = undefined
+      const next = waiting?.pop()
+      if (next === undefined) {
         this.jobs.delete(e.Namespace, e.JobID)
+      } else {
+        this.totalBlocked--
+        next.pending = waiting!.size > 0 ? waiting : undefined
+        this.jobs.set(e.Namespace, e.JobID, next)
+        this.enqueueReady(next, next.eval.Type)
       }
     }
     const again = this.requeue.get(token)
@@ -399,6 +400,7 @@ export class EvalBroker<E extends BrokerEvaluation = Evaluation> {
       prev: undefined,
       next: undefined,
       linked: false,
+      pending: undefined,
     }
     this.tracked.set(evaluation.ID, t)
     const wait = waitMs(evaluation)
@@ -417,14 +419,12 @@ export class EvalBroker<E extends BrokerEvaluation = Evaluation> {
   /** Puts an eval in `queue`, unless another eval of its job is ready or in flight. */
   private enqueueReady(t: Tracked<E>, queue: string): void {
     const e = t.eval
-    const slot = this.jobs.get(e.Namespace, e.JobID)
-    if (slot === undefined) {
-      this.jobs.set(e.Namespace, e.JobID, { current: e.ID, pending: undefined })
-    } else if (slot.current === undefined) {
-      slot.current = e.ID
-    } else if (slot.current !== e.ID) {
+    const holder = this.jobs.get(e.Namespace, e.JobID)
+    if (holder === undefined) {
+      this.jobs.set(e.Namespace, e.JobID, t)
+    } else if (holder !== t) {
       t.seq = this.seq++
-      ;(slot.pending ??= new Heap<Tracked<E>>(pendingLess)).push(t)
+      ;(holder.pending ??= new Heap<Tracked<E>>(pendingLess)).push(t)
       this.totalBlocked++
       return
     }
