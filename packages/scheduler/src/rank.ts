@@ -1,0 +1,178 @@
+import type { Affinity, Allocation, AllocatedTaskResources, AllocatedSharedResources, Job, NetworkResource, Node, Spread, TaskGroup } from '@nomadic/structs'
+import { allocsFit, allocTerminal, NetworkAssignError, NetworkIndex, scoreFitBinPack, scoreFitSpread } from '@nomadic/structs'
+import { bump, type EvalContext } from './context.js'
+import { nodeMatches, resolveTarget } from './constraint.js'
+
+/** A node that can take the task group, with what it would be given and how it scored. */
+export interface RankedNode {
+  node: Node
+  scores: number[]
+  finalScore: number
+  tasks: Record<string, AllocatedTaskResources>
+  shared: AllocatedSharedResources
+}
+
+/**
+ * Bin packing: the resources the group would get on the node (ports assigned from the node's
+ * network index) and the fit score, or undefined (node exhausted) when they do not fit.
+ */
+export function binPack(ctx: EvalContext, node: Node, tg: TaskGroup, spreadAlgorithm: boolean): RankedNode | undefined {
+  const proposed = ctx.proposedAllocs(node.ID)
+  const netIdx = new NetworkIndex()
+  if (netIdx.setNode(node) || netIdx.addAllocs(proposed)) return exhausted(ctx, node, 'network: port collision')
+
+  const assign = (asks: readonly NetworkResource[] | null | undefined): NetworkResource[] | string => {
+    const out: NetworkResource[] = []
+    for (const ask of asks ?? []) {
+      try {
+        const offer = netIdx.assignNetwork(ask, ctx.random)
+        netIdx.addReserved(offer)
+        out.push(offer)
+      } catch (err) {
+        if (err instanceof NetworkAssignError) return `network: ${err.reason}`
+        throw err
+      }
+    }
+    return out
+  }
+
+  const groupNetworks = assign(tg.Networks)
+  if (typeof groupNetworks === 'string') return exhausted(ctx, node, groupNetworks)
+  const tasks: Record<string, AllocatedTaskResources> = {}
+  for (const task of tg.Tasks ?? []) {
+    const networks = assign(task.Resources?.Networks)
+    if (typeof networks === 'string') return exhausted(ctx, node, networks)
+    tasks[task.Name] = {
+      Cpu: { CpuShares: task.Resources?.CPU ?? 0 },
+      Memory: { MemoryMB: task.Resources?.MemoryMB ?? 0 },
+      Networks: networks,
+    }
+  }
+  const shared: AllocatedSharedResources = { DiskMB: tg.EphemeralDisk?.SizeMB ?? 0, Networks: groupNetworks }
+  const candidate = { AllocatedResources: { Tasks: tasks, Shared: shared } } as unknown as Allocation
+  const fit = allocsFit(node, [...proposed, candidate], netIdx, false)
+  if (!fit.fits) return exhausted(ctx, node, fit.dimension)
+  const score = spreadAlgorithm ? scoreFitSpread(node, fit.used) : scoreFitBinPack(node, fit.used)
+  return { node, scores: [score], finalScore: score, tasks, shared }
+}
+
+function exhausted(ctx: EvalContext, node: Node, dimension: string): undefined {
+  ctx.metrics.NodesExhausted++
+  bump(ctx.metrics.ClassExhausted, node.ComputedClass)
+  bump(ctx.metrics.DimensionExhausted, dimension)
+  return undefined
+}
+
+/** Job anti-affinity: a penalty for every allocation of the same group already on the node. */
+export function jobAntiAffinity(ctx: EvalContext, option: RankedNode, job: Job, tg: TaskGroup): void {
+  let collisions = 0
+  for (const a of ctx.proposedAllocs(option.node.ID)) {
+    if (a.JobID === job.ID && a.TaskGroup === tg.Name) collisions++
+  }
+  if (collisions > 0) option.scores.push(-(collisions + 1) / Math.max(1, tg.Count))
+}
+
+/** Every affinity that applies to a task group: the job's, the group's and its tasks'. */
+export function groupAffinities(job: Job, tg: TaskGroup): Affinity[] {
+  return [...(job.Affinities ?? []), ...(tg.Affinities ?? []), ...(tg.Tasks ?? []).flatMap((t) => t.Affinities ?? [])]
+}
+
+/** Node affinity: the matching weights over the sum of all weights. */
+export function nodeAffinity(ctx: EvalContext, option: RankedNode, affinities: readonly Affinity[]): void {
+  if (affinities.length === 0) return
+  let total = 0
+  let sum = 0
+  for (const a of affinities) {
+    sum += Math.abs(a.Weight)
+    if (nodeMatches(option.node, a, (p) => ctx.regexp(p))) total += a.Weight
+  }
+  if (total !== 0 && sum > 0) option.scores.push(total / sum)
+}
+
+/** Every spread that applies to a task group: the job's and the group's. */
+export function groupSpreads(job: Job, tg: TaskGroup): Spread[] {
+  return [...(job.Spreads ?? []), ...(tg.Spreads ?? [])]
+}
+
+/**
+ * Spread: per attribute, how far the node's value is below its desired share (with targets), or
+ * a boost toward the least used value (without), weighted; −1 for a node lacking the attribute.
+ */
+export function spreadScore(option: RankedNode, tg: TaskGroup, spreads: readonly Spread[], usage: SpreadUsage): void {
+  if (spreads.length === 0) return
+  const sumWeights = spreads.reduce((s, sp) => s + sp.Weight, 0) || 1
+  let total = 0
+  for (const spread of spreads) {
+    const { value, found } = resolveTarget(spread.Attribute, option.node)
+    if (!found) {
+      total -= 1
+      continue
+    }
+    const counts = usage.counts(spread.Attribute)
+    const used = counts.get(value) ?? 0
+    const weight = spread.Weight / sumWeights
+    const targets = spread.SpreadTarget ?? []
+    if (targets.length > 0) {
+      const named = targets.find((t) => t.Value === value)
+      const implicit = 100 - targets.reduce((s, t) => s + t.Percent, 0)
+      const percent = named?.Percent ?? (implicit > 0 ? implicit : 0)
+      const desired = (percent / 100) * tg.Count
+      total += desired <= 0 ? -1 : ((desired - (used + 1)) / desired) * weight
+    } else {
+      total += evenSpreadBoost(counts, value) * weight
+    }
+  }
+  if (total !== 0) option.scores.push(total)
+}
+
+function evenSpreadBoost(counts: ReadonlyMap<string, number>, value: string): number {
+  if (counts.size === 0) return 0
+  let min = Infinity
+  let max = 0
+  for (const c of counts.values()) {
+    min = Math.min(min, c)
+    max = Math.max(max, c)
+  }
+  const current = counts.get(value) ?? 0
+  if (current < min) return 1
+  if (current !== min) return min === 0 ? -1 : (min - current) / min
+  if (min === max) return -1
+  return min === 0 ? 1 : (max - min) / min
+}
+
+/**
+ * How many of a job's group allocations (existing and planned, less planned stops) sit on nodes
+ * with each value of an attribute; computed once per attribute and placement.
+ */
+export class SpreadUsage {
+  private readonly cache = new Map<string, Map<string, number>>()
+
+  constructor(private readonly ctx: EvalContext, private readonly job: Job, private readonly tg: TaskGroup) {}
+
+  counts(attribute: string): Map<string, number> {
+    let counts = this.cache.get(attribute)
+    if (counts !== undefined) return counts
+    counts = new Map()
+    const { ctx, job, tg } = this
+    const stopped = new Set<string>()
+    for (const list of Object.values(ctx.plan.NodeUpdate ?? {})) for (const a of list) stopped.add(a.ID)
+    const seen = new Set<string>()
+    const add = (a: Allocation): void => {
+      if (seen.has(a.ID) || a.JobID !== job.ID || a.TaskGroup !== tg.Name) return
+      seen.add(a.ID)
+      const node = ctx.state.nodeByID(a.NodeID)
+      if (node === undefined) return
+      const { value, found } = resolveTarget(attribute, node)
+      if (found) counts!.set(value, (counts!.get(value) ?? 0) + 1)
+    }
+    for (const list of Object.values(ctx.plan.NodeAllocation ?? {})) for (const a of list) add(a)
+    for (const a of ctx.state.allocsByJob(job.Namespace, job.ID, false)) if (!allocTerminal(a) && !stopped.has(a.ID)) add(a)
+    this.cache.set(attribute, counts)
+    return counts
+  }
+}
+
+/** Final score: the mean of every score the node got. */
+export function normalize(option: RankedNode): void {
+  option.finalScore = option.scores.reduce((s, x) => s + x, 0) / option.scores.length
+}

@@ -1,0 +1,100 @@
+import { shuffle } from '@nomadic/runtime'
+import type { Job, Node, TaskGroup } from '@nomadic/structs'
+import type { EvalContext } from './context.js'
+import { DistinctChecker, FeasibilityChecker } from './feasible.js'
+import { binPack, groupAffinities, groupSpreads, jobAntiAffinity, nodeAffinity, normalize, spreadScore, SpreadUsage, type RankedNode } from './rank.js'
+
+/** Options of one placement. */
+export interface SelectOptions {
+  /** Nodes where the allocation being replaced failed: they get a −1 score. */
+  penaltyNodeIDs?: ReadonlySet<string>
+}
+
+// Low-scoring options the limit passes over before it takes them anyway.
+const maxSkip = 3
+const skipScoreThreshold = 0
+
+/**
+ * The placement stack: nodes in random order (continuing where the last placement stopped),
+ * feasibility, distinct hosts and properties, bin packing, job anti-affinity, rescheduling
+ * penalty, node affinity, spread, normalization, the limit (with skipping of low scores) and the
+ * best score. `system` stacks score every feasible node and have no limit.
+ */
+export class Stack {
+  private nodes: Node[] = []
+  private cursor = 0
+  private baseLimit = 2
+  private job: Job | undefined
+  private readonly feasibility: FeasibilityChecker
+  private readonly distinct: DistinctChecker
+
+  constructor(
+    private readonly ctx: EvalContext,
+    private readonly kind: 'service' | 'batch' | 'system',
+    private readonly spreadAlgorithm = false,
+  ) {
+    this.feasibility = new FeasibilityChecker(ctx)
+    this.distinct = new DistinctChecker(ctx)
+  }
+
+  setNodes(nodes: readonly Node[]): void {
+    this.nodes = shuffle(this.ctx.random, nodes.slice())
+    this.cursor = 0
+    const n = this.nodes.length
+    this.baseLimit = this.kind === 'batch' ? 2 : this.kind === 'system' ? Number.MAX_SAFE_INTEGER : Math.max(2, Math.ceil(Math.log2(Math.max(n, 1))))
+  }
+
+  setJob(job: Job): void {
+    this.job = job
+    this.feasibility.setJob(job)
+    this.distinct.setJob(job)
+  }
+
+  /** The best node for one allocation of the group, or undefined when none can take it. */
+  select(tg: TaskGroup, options: SelectOptions = {}): RankedNode | undefined {
+    const job = this.job
+    if (job === undefined) throw new Error('select called before setJob')
+    const ctx = this.ctx
+    const started = performance.now()
+    const affinities = groupAffinities(job, tg)
+    const spreads = groupSpreads(job, tg)
+    // Affinities and spreads need every node scored to mean anything.
+    const limit = affinities.length > 0 || spreads.length > 0 ? Number.MAX_SAFE_INTEGER : this.baseLimit
+    const usage = spreads.length > 0 ? new SpreadUsage(ctx, job, tg) : undefined
+
+    const taken: RankedNode[] = []
+    const skipped: RankedNode[] = []
+    const n = this.nodes.length
+    let visited = 0
+    while (visited < n && taken.length < limit) {
+      const node = this.nodes[(this.cursor + visited) % n]!
+      visited++
+      ctx.metrics.NodesEvaluated++
+      if (!this.feasibility.feasible(node, tg) || !this.distinct.feasible(node, tg)) continue
+      const option = binPack(ctx, node, tg, this.spreadAlgorithm)
+      if (option === undefined) continue
+      jobAntiAffinity(ctx, option, job, tg)
+      if (options.penaltyNodeIDs?.has(node.ID)) option.scores.push(-1)
+      nodeAffinity(ctx, option, affinities)
+      if (usage !== undefined) spreadScore(option, tg, spreads, usage)
+      normalize(option)
+      if (option.finalScore <= skipScoreThreshold && skipped.length < maxSkip && limit !== Number.MAX_SAFE_INTEGER) {
+        skipped.push(option)
+        continue
+      }
+      taken.push(option)
+    }
+    this.cursor = n === 0 ? 0 : (this.cursor + visited) % n
+    while (taken.length < limit && skipped.length > 0) taken.push(skipped.shift()!)
+
+    let best: RankedNode | undefined
+    for (const option of taken) {
+      if (best === undefined || option.finalScore > best.finalScore) best = option
+    }
+    if (best !== undefined) {
+      ctx.metrics.ScoreMetaData = [{ NodeID: best.node.ID, Scores: { final: best.finalScore }, NormScore: best.finalScore }]
+    }
+    ctx.metrics.AllocationTime = Math.round((performance.now() - started) * 1e6)
+    return best
+  }
+}

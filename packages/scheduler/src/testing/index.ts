@@ -1,0 +1,3 @@
+export { Harness } from './harness.js'
+export type { HarnessOptions, HarnessStore } from './harness.js'
+export { InmemState } from './inmem-state.js'
