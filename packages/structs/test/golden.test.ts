@@ -130,6 +130,26 @@ describe('golden vectors from Go', () => {
   })
 })
 
+describe('integer forms', () => {
+  it('reads positive integers in Go 1.1.x signed forms as well as unsigned ones', () => {
+    const key = (k: string) => Buffer.concat([Buffer.from([0xa0 | k.length]), Buffer.from(k)])
+    const entry = Buffer.concat([
+      Buffer.from([6, 0x81]),
+      key('Evals'),
+      Buffer.from([0x91, 0x84]),
+      key('Priority'), Buffer.from([0xd0, 0x32]), // int8 50
+      key('JobModifyIndex'), Buffer.from([0xd1, 0x01, 0x2c]), // int16 300
+      key('CreateIndex'), Buffer.from([0xd2, 0x00, 0x01, 0x86, 0xa0]), // int32 100000
+      key('CreateTime'), Buffer.from([0xd3, 0x16, 0x20, 0x19, 0x6c, 0x5f, 0x6f, 0xd7, 0x15]), // int64
+    ])
+    const ev = decodeMessage<EvalUpdateRequest>(entry, { exactInt64: true }).body.Evals![0]!
+    expect(ev.Priority).toBe(50)
+    expect(ev.JobModifyIndex).toBe(300)
+    expect(ev.CreateIndex).toBe(100000)
+    expect(ev.CreateTime).toBe(0x1620196c5f6fd715n)
+  })
+})
+
 describe('bounded decoding', () => {
   it('rejects a declared length beyond the bytes present without allocating', () => {
     // type byte + map32 header claiming 2^32-1 entries
