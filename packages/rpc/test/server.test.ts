@@ -158,6 +158,26 @@ describe('first bytes 0x03, 0x05, 0x06 and unknown bytes', () => {
     expect(await new RpcStreamClient(socket).call('Status.Ping', {})).toEqual({})
   })
 
+  it('survives fuzzed yamux frames after 0x06: closes that connection only', async () => {
+    const { port } = await server()
+    const keeper = await raw(port)
+    keeper.write(Buffer.from([RpcType.MultiplexV2]))
+    const session = Session.client(keeper)
+    stops.push(() => session.close())
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.uint8Array({ minLength: 12, maxLength: 40 }), { minLength: 1, maxLength: 6 }), async (frames) => {
+        const socket = await rawConnect(port)
+        socket.write(Buffer.concat([Buffer.from([RpcType.MultiplexV2]), ...frames.map((f) => Buffer.from(f))]))
+        socket.end()
+        await closed(socket)
+      }),
+      { numRuns: 60, seed: 11 },
+    )
+    const stream = await session.open()
+    stream.write(Buffer.from([RpcType.Nomad]))
+    expect(await new RpcStreamClient(stream).call('Status.Ping', {})).toEqual({})
+  })
+
   it('hands 0x02 to the Raft handler with the following bytes intact, and closes it without one', async () => {
     const got: Array<{ data: string; ctx: RpcContext }> = []
     const { server: srv, port } = await server()
@@ -275,6 +295,17 @@ describe('TLS', () => {
     const { port } = await server({ tls: tlsOf(certs().server) })
     await expect(tlsConn(port, 'clientEast', RpcType.Nomad).then((c) => new RpcStreamClient(c).call('Status.Ping', {}))).rejects.toThrow()
     await expect(tlsConn(port, 'otherRole', RpcType.Nomad).then((c) => new RpcStreamClient(c).call('Status.Ping', {}))).rejects.toThrow()
+  })
+
+  it('uses new certificates for new handshakes after reloadTls', async () => {
+    const { server: srv, port } = await server({ tls: tlsOf(certs().server) })
+    const before = new RpcStreamClient(await tlsConn(port, 'client', RpcType.Nomad))
+    expect(await before.call('Status.Ping', {})).toEqual({})
+    // Reload to a certificate that does not name server.global.nomad: hostname-verifying clients now refuse it.
+    srv.reloadTls(tlsOf(certs().client))
+    await expect(tlsConn(port, 'client', RpcType.Nomad)).rejects.toThrow()
+    // The connection made before the reload keeps working.
+    expect(await before.call('Status.Ping', {})).toEqual({})
   })
 
   it('refuses TLS inside TLS', async () => {

@@ -182,10 +182,10 @@ export class YamuxStream extends Duplex {
 
   /** @internal reopens the receive window by what the application consumed (or ACKs a SYN). */
   sendWindowUpdate(): void {
+    if (this.streamState === 'reset' || this.removed) return
     const delta = this.maxWindow - this.recvQueued - this.recvWindow
     const flags = this.sendFlags()
     if (delta < this.maxWindow / 2 && flags === 0) return
-    if (this.streamState === 'reset' || this.removed) return
     this.recvWindow += delta
     this.session.sendFrame(FrameType.WindowUpdate, flags, this.id, delta)
   }
