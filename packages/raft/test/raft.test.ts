@@ -10,7 +10,8 @@ import { Raft, bootstrapCluster, hasExistingState, recoverCluster, type Observat
 import { InmemStore } from '../src/store/inmem.js'
 import { InmemSnapshotStore } from '../src/snapshot/inmem.js'
 import { InmemTransport } from '../src/transport/inmem.js'
-import { RPCType, ServerSuffrage } from '../src/types.js'
+import { RPCType, ServerSuffrage, type Log } from '../src/types.js'
+import { EnqueueTimeoutError } from '../src/errors.js'
 
 let cluster: SimCluster | undefined
 
@@ -308,6 +309,43 @@ describe('durability and lifecycle', () => {
     await c.run(50)
     await leader.raft!.shutdown()
     await expect(pending).rejects.toBeInstanceOf(ShutdownError)
+  })
+})
+
+describe('enqueue timeout', () => {
+  it('fails an apply that cannot enter the log within its timeout, and only that one', async () => {
+    const clock = new SimClock()
+    const store = new InmemStore()
+    let slow = false
+    // A disk that takes 200 ms per batch once `slow` is set.
+    const logStore = Object.assign(Object.create(store) as InmemStore, {
+      storeLogs: async (logs: readonly Log[]) => {
+        if (slow) await clock.sleep(200)
+        await store.storeLogs(logs)
+      },
+    })
+    const transport = new InmemTransport({ address: 'a', clock })
+    const raft = await Raft.create(
+      { fsm: new KVStateMachine(), logStore, stableStore: store, snapshotStore: new InmemSnapshotStore(), transport, clock },
+      { localID: 'a' },
+    )
+    await raft.bootstrapCluster({ Servers: [{ Suffrage: 0, ID: 'a', Address: 'a' }] })
+    for (let i = 0; i < 100 && raft.state !== 'Leader'; i++) await clock.advanceAsync(100)
+    expect(raft.state).toBe('Leader')
+    await clock.advanceAsync(10)
+    slow = true
+    const first = raft.apply(put('a', '1'), { timeout: 50 })
+    await clock.advanceAsync(1)
+    const second = raft.apply(put('a', '2'), { timeout: 50 }).catch((e: unknown) => e)
+    await clock.advanceAsync(100)
+    expect(await second).toBeInstanceOf(EnqueueTimeoutError)
+    await clock.advanceAsync(200)
+    expect((await first).response).toEqual({ ok: true, value: null })
+    const aborted = new AbortController()
+    const third = raft.apply(put('a', '3'), { signal: aborted.signal }).catch((e: unknown) => e)
+    aborted.abort(new Error('caller gave up'))
+    expect(((await third) as Error).message).toBe('caller gave up')
+    await raft.shutdown()
   })
 })
 
