@@ -62,6 +62,17 @@ describe('canonicalizeJob', () => {
     expect(system.TaskGroups![0]!.RestartPolicy?.Attempts).toBe(2)
   })
 
+  it('merges the job-level update block into groups and fills unset timings', () => {
+    const base = bareJob()
+    base.Update = { ...base.Update, MaxParallel: 2, Stagger: 10 * Second }
+    base.TaskGroups![0]!.Update = { Stagger: 0, MaxParallel: 0, HealthCheck: '', MinHealthyTime: 0, HealthyDeadline: 0, ProgressDeadline: 0, AutoRevert: true, AutoPromote: false, Canary: 1 }
+    const tg = canonicalizeJob(base).TaskGroups![0]!
+    expect(tg.Update).toEqual({ Stagger: 10 * Second, MaxParallel: 2, HealthCheck: 'checks', MinHealthyTime: 10 * Second, HealthyDeadline: 5 * Minute, ProgressDeadline: 0, AutoRevert: true, AutoPromote: false, Canary: 1 })
+    const noUpdate = canonicalizeJob(bareJob()).TaskGroups![0]!
+    expect(noUpdate.Update ?? null).toBeNull()
+    expect(jobProblems(canonicalizeJob(base))).toEqual([])
+  })
+
   it('takes region and datacenters from the options', () => {
     const job = canonicalizeJob({ ...bareJob(), Region: '', Datacenters: null }, { region: 'eu', datacenters: ['a', 'b'] })
     expect(job.Region).toBe('eu')

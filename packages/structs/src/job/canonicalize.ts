@@ -6,8 +6,9 @@ import {
   GlobalRegion,
   JobDefaultPriority,
   JobTypeService,
+  JobTypeSystem,
 } from '../types/constants.js'
-import type { Job, Task, TaskGroup } from '../types/job.js'
+import type { Job, Task, TaskGroup, UpdateStrategy } from '../types/job.js'
 import type { NetworkResource, Resources } from '../types/resources.js'
 import {
   defaultEphemeralDisk,
@@ -16,6 +17,7 @@ import {
   defaultReschedulePolicy,
   defaultResources,
   defaultRestartPolicy,
+  defaultUpdateStrategy,
   emptyUpdateStrategy,
 } from './defaults.js'
 
@@ -56,12 +58,45 @@ export function canonicalizeJob(input: Job, options: CanonicalizeOptions = {}): 
 
 function canonicalizeGroup(job: Job, tg: TaskGroup): void {
   if (isEmptyMap(tg.Meta)) tg.Meta = null
+  tg.Update = groupUpdate(job, tg.Update ?? null)
   tg.RestartPolicy ??= defaultRestartPolicy(job.Type)
   tg.ReschedulePolicy ??= defaultReschedulePolicy(job.Type)
   if (job.Type === JobTypeService) tg.Migrate ??= defaultMigrateStrategy()
   tg.EphemeralDisk ??= defaultEphemeralDisk()
   for (const net of tg.Networks ?? []) canonicalizeNetwork(net)
   for (const task of tg.Tasks ?? []) canonicalizeTask(tg, task)
+}
+
+/**
+ * The group's update strategy as the API layer builds it: the job-level block is inherited (or
+ * the group's non-zero fields override it), then unset timings get Nomad's defaults (stagger
+ * 30 s, health check `checks`, min healthy 10 s, healthy deadline 5 min). Zero MaxParallel,
+ * Canary and ProgressDeadline are kept: they mean something.
+ */
+function groupUpdate(job: Job, own: UpdateStrategy | null): UpdateStrategy | null {
+  const jobLevel = job.Update
+  // Only service and system jobs deploy; a batch job's own update block is left for validation to reject.
+  const deploys = job.Type === JobTypeService || job.Type === JobTypeSystem
+  const jobHasUpdate = deploys && jobLevel != null && (jobLevel.MaxParallel !== 0 || jobLevel.Stagger !== 0 || jobLevel.HealthCheck !== '')
+  let merged: UpdateStrategy | null = own
+  if (jobHasUpdate) {
+    merged = { ...jobLevel }
+    if (own != null) {
+      for (const key of Object.keys(own) as (keyof UpdateStrategy)[]) {
+        const v = own[key]
+        if (v !== 0 && v !== '' && v !== false) (merged as unknown as Record<string, unknown>)[key] = v
+      }
+    }
+  }
+  if (merged == null) return null
+  const defaults = defaultUpdateStrategy()
+  return {
+    ...merged,
+    Stagger: merged.Stagger || defaults.Stagger,
+    HealthCheck: merged.HealthCheck || defaults.HealthCheck,
+    MinHealthyTime: merged.MinHealthyTime || defaults.MinHealthyTime,
+    HealthyDeadline: merged.HealthyDeadline || defaults.HealthyDeadline,
+  }
 }
 
 function canonicalizeTask(tg: TaskGroup, task: Task): void {
