@@ -4,11 +4,13 @@ import { computeNodeClass, mockEval, mockJob, mockNode } from '@nomadic/structs'
 import { newBatchScheduler, newServiceScheduler, newSystemScheduler, type Planner, type State } from '../src/index.js'
 import { Harness } from '../src/testing/index.js'
 
-export const random = (): SeededRandom => new SeededRandom(1)
 
-export const service = (state: State, planner: Planner) => newServiceScheduler(state, planner, { random: new SeededRandom(7) })
-export const batch = (state: State, planner: Planner) => newBatchScheduler(state, planner, { random: new SeededRandom(7) })
-export const system = (state: State, planner: Planner) => newSystemScheduler(state, planner, { random: new SeededRandom(7) })
+// One generator for the whole file, as a server has one: a fresh one per eval would hand out the
+// same allocation IDs again.
+const shared = new SeededRandom(7)
+export const service = (state: State, planner: Planner) => newServiceScheduler(state, planner, { random: shared })
+export const batch = (state: State, planner: Planner) => newBatchScheduler(state, planner, { random: shared })
+export const system = (state: State, planner: Planner) => newSystemScheduler(state, planner, { random: shared })
 
 /** A harness with `n` ready mock nodes. */
 export function harnessWithNodes(n: number, change: (node: Node, i: number) => void = () => {}): { h: Harness; nodes: Node[] } {

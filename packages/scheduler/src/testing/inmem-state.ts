@@ -146,6 +146,8 @@ export class InmemState implements State {
   }
 
   private putAlloc(a: Allocation): void {
+    const before = this.allocMap.get(a.ID)
+    if (before !== undefined && before.NodeID !== a.NodeID) this.byNode.get(before.NodeID)?.delete(a.ID)
     this.allocMap.set(a.ID, a)
     let node = this.byNode.get(a.NodeID)
     if (node === undefined) this.byNode.set(a.NodeID, (node = new Map()))
