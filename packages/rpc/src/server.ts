@@ -293,10 +293,8 @@ export class RpcServer {
       timer?.cancel()
     }
     secure.on('error', () => {})
-    // Closing the secure socket must release the raw one (and its per-IP slot), and stop() must reach it.
+    // Closing the secure socket releases the raw one (and its per-IP slot); stop() reaches both through the raw one.
     secure.once('close', () => raw.destroy())
-    this.connections.add(secure)
-    secure.once('close', () => this.connections.delete(secure))
     const tlsContext: RpcContext = { ...context, tls: true, peerCertificate: secure.getPeerCertificate(true) }
     return this.dispatch(secure, raw, tlsContext)
   }

@@ -308,6 +308,21 @@ describe('TLS', () => {
     expect(await before.call('Status.Ping', {})).toEqual({})
   })
 
+  it('stop() closes TLS connections and yamux sessions, and is idempotent', async () => {
+    const { server: srv, port } = await server({ tls: tlsOf(certs().server) })
+    const conn = await tlsConn(port, 'client', RpcType.MultiplexV2)
+    const session = Session.client(conn)
+    const stream = await session.open()
+    stream.write(Buffer.from([RpcType.Nomad]))
+    expect(await new RpcStreamClient(stream).call('Status.Ping', {})).toEqual({})
+    expect(srv.connectionCount).toBe(1)
+    const sessionClosed = new Promise<void>((resolve) => session.once('close', () => resolve()))
+    await srv.stop()
+    await srv.stop()
+    await sessionClosed
+    expect(srv.connectionCount).toBe(0)
+  })
+
   it('refuses TLS inside TLS', async () => {
     const { port } = await server({ tls: tlsOf(certs().server) })
     const conn = await tlsConn(port, 'client', RpcType.TLS)
