@@ -151,3 +151,20 @@ describe('rescheduling', () => {
     expect(allocShouldMigrate(a)).toBe(true)
   })
 })
+
+describe('clone', () => {
+  it('deep-copies data-model values and keeps Go times exact', async () => {
+    const { clone, mockAlloc: alloc } = await import('../src/index.js')
+    const a = alloc()
+    a.TaskStates = { web: { State: 'running', Failed: false, Restarts: 0, LastRestart: new GoTime(5_000, 5_000_123, 60), StartedAt: new Date(7), FinishedAt: new Date(8) } }
+    a.Job!.Payload = new Uint8Array([1, 2, 3])
+    const b = clone(a)
+    expect(b).toEqual(a)
+    expect(b.TaskStates!['web']!.LastRestart).toBeInstanceOf(GoTime)
+    expect((b.TaskStates!['web']!.LastRestart as GoTime).nanosecond).toBe(5_000_123)
+    b.Job!.TaskGroups![0]!.Count = 99
+    b.Job!.Payload![0] = 9
+    expect(a.Job!.TaskGroups![0]!.Count).toBe(10)
+    expect(a.Job!.Payload![0]).toBe(1)
+  })
+})

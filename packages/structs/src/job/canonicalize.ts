@@ -1,3 +1,4 @@
+import { clone } from '../clone.js'
 import {
   DefaultDatacenter,
   DefaultKillTimeout,
@@ -38,7 +39,7 @@ export interface CanonicalizeOptions {
  * with reflect.DeepEqual. The input is not modified.
  */
 export function canonicalizeJob(input: Job, options: CanonicalizeOptions = {}): Job {
-  const job = structuredClone(input)
+  const job = clone(input)
   job.Region ||= options.region ?? GlobalRegion
   job.Namespace ||= DefaultNamespace
   job.Type ||= JobTypeService
