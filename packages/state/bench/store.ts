@@ -7,6 +7,7 @@
  *   watchWakeMicros     median time from the start of a write to the woken waiter running
  * Run: npm run bench -w @nomadic/state   (ALLOCS=100000 for a smaller run)
  */
+import os from 'node:os'
 import type { Allocation, Job, Node } from '@nomadic/structs'
 import { StateStore, WatchSet } from '../src/index.js'
 
@@ -124,6 +125,8 @@ function makeAlloc(job: Job, evalID: string, n: number, i: number): Allocation {
   }
 }
 
+const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d
+
 async function main(): Promise<void> {
   const store = new StateStore()
   let index = 1
@@ -132,6 +135,7 @@ async function main(): Promise<void> {
   const jobs = store.snapshot().jobs()
 
   const before = heapUsed()
+  const cpu0 = process.cpuUsage()
   let writeMs = 0
   let n = 0
   for (const job of jobs) {
@@ -142,8 +146,12 @@ async function main(): Promise<void> {
     store.upsertAllocs(index++, batch)
     writeMs += performance.now() - t0
   }
+  const cpu = process.cpuUsage(cpu0)
   const after = heapUsed()
   const upsertAllocsPerSec = Math.round(n / (writeMs / 1000))
+  // CPU seconds of the whole process (GC threads included) while writing: on a shared machine
+  // this says more about the code than wall-clock time does.
+  const upsertAllocsPerCpuSec = Math.round(n / ((cpu.user + cpu.system) / 1e6))
   const bytesPerAlloc = Math.round((after - before) / n)
 
   const SNAPS = 100_000
@@ -166,17 +174,19 @@ async function main(): Promise<void> {
   wakes.sort((a, b) => a - b)
   const watchWakeMicros = wakes[Math.floor(wakes.length / 2)]!
 
-  const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d
   process.stdout.write(
     JSON.stringify({
       allocs: store.snapshot().count('allocs'),
       nodes: NODES,
       batch: BATCH,
       upsertAllocsPerSec,
+      upsertAllocsPerCpuSec,
       snapshotMicros: round(snapshotMicros, 3),
       bytesPerAlloc,
       watchWakeMicros: round(watchWakeMicros),
       gcExposed: gc !== undefined,
+      loadAverage1m: round(os.loadavg()[0]!),
+      cpus: os.cpus().length,
       goals: { upsertAllocsPerSec: 100_000, snapshotMicros: 50, bytesPerAlloc: 2048 },
     }) + '\n',
   )

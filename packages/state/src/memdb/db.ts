@@ -37,13 +37,7 @@ export interface DBRoot {
   readonly owned: ReadonlySet<string>
 }
 
-/** One change to a tree, to undo when an in-place transaction aborts. */
-interface UndoEntry {
-  tree: Tree<unknown>
-  key: string
-  /** the value before the change; undefined when the key was absent */
-  previous: unknown
-}
+
 
 /** Thrown when a write breaks the schema (a missing primary key, a duplicate unique key). */
 export class SchemaError extends Error {
@@ -145,8 +139,11 @@ export class WriteTxn extends ReadView {
   private readonly tables: Map<string, TableTrees>
   /** Tables this transaction may write in place: owned by a root no snapshot has seen. */
   private readonly inPlaceTables: ReadonlySet<string>
-  /** Changes made in place, undone in reverse on abort. */
-  private readonly undo: UndoEntry[] = []
+  /**
+   * Changes made in place, undone in reverse on abort: flat triples of tree, key and the value
+   * before (undefined when the key was absent), to keep garbage low on the write path.
+   */
+  private readonly undo: unknown[] = []
   private done = false
 
   constructor(db: MemDB, base: DBRoot) {
@@ -181,11 +178,14 @@ export class WriteTxn extends ReadView {
         this.record(table, name, oldStored)
       }
       if (newStored !== undefined) {
-        const holder = tree.get(newStored)
+        // What the key held before: only a unique secondary index needs a lookup (a non-unique
+        // key ends with the primary key, so only this object can have held it).
+        const holder =
+          name === 'id' || !index.unique ? (oldStored === newStored ? existing : undefined) : tree.get(newStored)
         if (index.unique && name !== 'id' && oldStored !== newStored && holder !== undefined) {
           throw new SchemaError(`duplicate key ${JSON.stringify(newKey)} in unique index ${table}.${name}`)
         }
-        if (this.inPlaceTables.has(table)) this.undo.push({ tree, key: newStored, previous: holder })
+        if (this.inPlaceTables.has(table)) this.undo.push(tree, newStored, holder)
         tree.set(newStored, obj)
         this.record(table, name, newStored)
       }
@@ -228,8 +228,10 @@ export class WriteTxn extends ReadView {
   abort(): void {
     if (this.done) return
     this.done = true
-    for (let i = this.undo.length - 1; i >= 0; i--) {
-      const { tree, key, previous } = this.undo[i]!
+    for (let i = this.undo.length - 3; i >= 0; i -= 3) {
+      const tree = this.undo[i] as Tree<unknown>
+      const key = this.undo[i + 1] as string
+      const previous = this.undo[i + 2]
       if (previous === undefined) tree.delete(key)
       else tree.set(key, previous)
     }
@@ -237,7 +239,7 @@ export class WriteTxn extends ReadView {
   }
 
   private remove(table: string, tree: Tree<unknown>, key: string, previous: unknown): void {
-    if (this.inPlaceTables.has(table)) this.undo.push({ tree, key, previous })
+    if (this.inPlaceTables.has(table)) this.undo.push(tree, key, previous)
     tree.delete(key)
   }
 
