@@ -75,3 +75,12 @@ export function tlsOf(pair: CertificateAndKey, verifyServerHostname = true): Tls
   const { ca } = certs()
   return new TlsConfig({ enableRpc: true, verifyServerHostname, ca: ca.cert, cert: pair.cert, key: pair.key })
 }
+
+/** Polls `condition` until it holds (at most `timeoutMs`), so tests do not bet on fixed sleeps. */
+export async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time')
+    await new Promise((r) => setTimeout(r, 2))
+  }
+}

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { SimClock } from '@nomadic/runtime'
 import { outgoingWrapper } from '@nomadic/tls'
 import { ConnPool, RemoteError, RpcError, codedErrorMessage } from '../src/index.js'
-import { certs, startServer, tlsOf } from './helpers.js'
+import { certs, startServer, tlsOf, waitFor } from './helpers.js'
 
 const stops: Array<() => Promise<void> | void> = []
 afterEach(async () => {
@@ -69,8 +69,7 @@ describe('ConnPool', () => {
     expect(p.size).toBe(1)
     clock.advance(2_000)
     expect(p.size).toBe(0)
-    await new Promise((r) => setTimeout(r, 50))
-    expect(srv.connectionCount).toBe(0)
+    await waitFor(() => srv.connectionCount === 0)
     await p.rpc('global', addr, 'Status.Ping', {})
     expect(p.size).toBe(1)
   })
@@ -80,8 +79,7 @@ describe('ConnPool', () => {
     const p = pool()
     await p.rpc('global', first.addr, 'Status.Ping', {})
     await first.server.stop()
-    await new Promise((r) => setTimeout(r, 30))
-    expect(p.size).toBe(0)
+    await waitFor(() => p.size === 0)
     await expect(p.rpc('global', first.addr, 'Status.Ping', {})).rejects.toThrow(/^rpc error: failed to get conn/)
   })
 

@@ -5,7 +5,7 @@ import { SimClock } from '@nomadic/runtime'
 import { outgoingWrapper } from '@nomadic/tls'
 import { Session } from '@nomadic/yamux'
 import { dialRpc, RemoteError, RpcServer, RpcStreamClient, RpcType, startStreaming, type RpcContext } from '../src/index.js'
-import { certs, closed, rawConnect, readBytes, startServer, tlsOf } from './helpers.js'
+import { certs, closed, rawConnect, readBytes, startServer, tlsOf, waitFor } from './helpers.js'
 import type { Duplex } from 'node:stream'
 
 const stops: Array<() => Promise<void> | void> = []
@@ -204,7 +204,7 @@ describe('limits', () => {
     const clock = new SimClock()
     const { port } = await server({ clock, handshakeTimeoutMs: 5000 })
     const silent = await raw(port)
-    await new Promise((r) => setTimeout(r, 20))
+    await waitFor(() => clock.pending() === 1)
     clock.advance(4999)
     await new Promise((r) => setTimeout(r, 20))
     expect(silent.destroyed).toBe(false)
@@ -226,8 +226,7 @@ describe('limits', () => {
     const { server: srv, port } = await server({ maxConnsPerClient: 26 })
     const held = []
     for (let i = 0; i < 26; i++) held.push(await raw(port))
-    await new Promise((r) => setTimeout(r, 30))
-    expect(srv.connectionCount).toBe(26)
+    await waitFor(() => srv.connectionCount === 26)
     const refused = await raw(port)
     await closed(refused)
     // Another loopback address has its own budget.
@@ -236,7 +235,7 @@ describe('limits', () => {
     expect(await new RpcStreamClient(other).call('Status.Ping', {})).toEqual({})
     // Freeing one slot lets the flooding IP in again.
     held.pop()!.destroy()
-    await new Promise((r) => setTimeout(r, 30))
+    await waitFor(() => srv.connectionCount === 26)
     const again = await raw(port)
     again.write(Buffer.from([0x01]))
     expect(await new RpcStreamClient(again).call('Status.Ping', {})).toEqual({})

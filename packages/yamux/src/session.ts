@@ -147,6 +147,11 @@ export class Session extends TypedEmitter<SessionEvents> {
     return this.shutdownError
   }
 
+  /** True once the peer sent a normal go-away: {@link Session.open} fails from then on. */
+  get peerWentAway(): boolean {
+    return this.remoteGoAway
+  }
+
   /** Streams currently open. */
   get numStreams(): number {
     return this.streams.size
@@ -254,11 +259,12 @@ export class Session extends TypedEmitter<SessionEvents> {
     this.pings.clear()
     for (const waiter of this.acceptWaiters.splice(0)) waiter.reject(reason)
     for (const waiter of this.openWaiters.splice(0)) waiter.reject(new YamuxError('YAMUX_SESSION_SHUTDOWN'))
-    for (const cb of this.drainWaiters.splice(0)) cb(new YamuxError('YAMUX_SESSION_SHUTDOWN'))
     const streams = [...this.streams.values(), ...this.acceptQueue]
     this.streams.clear()
     this.acceptQueue.length = 0
     for (const stream of streams) stream.forceClose(new YamuxError('YAMUX_SESSION_SHUTDOWN'))
+    // The streams are destroyed by now, so failing their pending writes raises nothing unheard.
+    for (const cb of this.drainWaiters.splice(0)) cb(new YamuxError('YAMUX_SESSION_SHUTDOWN'))
     this.conn.off('data', this.onData)
     this.endConnection()
     this.emit('close', reason)

@@ -42,3 +42,12 @@ export function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
     stream.on('error', reject)
   })
 }
+
+/** Polls `condition` until it holds (at most `timeoutMs`), so tests do not bet on fixed sleeps. */
+export async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time')
+    await new Promise((r) => setTimeout(r, 2))
+  }
+}

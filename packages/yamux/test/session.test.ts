@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { SimClock } from '@nomadic/runtime'
 import { encodeHeader, Flag, FrameType, GoAwayCode, readHeader, Session, YamuxError, type YamuxStream } from '../src/index.js'
-import { duplexPair, readAll } from './pair.js'
+import { duplexPair, readAll, waitFor } from './pair.js'
 
 const cleanups: Array<() => void> = []
 afterEach(() => {
@@ -95,8 +95,7 @@ describe('yamux session', () => {
     const peer = await server.accept()
     // Pause the reader: the writer must stop at the window instead of buffering everything.
     peer.pause()
-    await new Promise((r) => setTimeout(r, 50))
-    expect(stream.sendWindowBytes).toBe(0)
+    await waitFor(() => stream.sendWindowBytes === 0)
     expect(stream.writableLength).toBeGreaterThan(4 * 1024 * 1024)
     peer.resume()
     const got = await readAll(peer)
@@ -176,7 +175,7 @@ describe('yamux session', () => {
     const [a, b] = await tcpPair()
     const [client, server] = sessions(a, b)
     server.goAway()
-    await new Promise((r) => setTimeout(r, 20))
+    await waitFor(() => client.peerWentAway)
     await expect(client.open()).rejects.toMatchObject({ code: 'YAMUX_REMOTE_GO_AWAY' })
   })
 
@@ -243,6 +242,22 @@ describe('yamux session', () => {
       }),
       { numRuns: 200, seed: 42 },
     )
+  })
+
+  it('closes when the connection stays stuck past the write timeout, failing quietly', async () => {
+    const clock = new SimClock()
+    // A connection whose writes never complete.
+    const stuck = new (await import('node:stream')).Duplex({ read() {}, write() {}, highWaterMark: 16 })
+    const session = Session.client(stuck, { clock, enableKeepAlive: false, connectionWriteTimeoutMs: 1000 })
+    cleanups.push(() => session.close())
+    const stream = await session.open()
+    stream.write(Buffer.alloc(1024))
+    clock.advance(999)
+    expect(session.isClosed).toBe(false)
+    clock.advance(1)
+    expect((session.closeReason as YamuxError).code).toBe('YAMUX_CONNECTION_WRITE_TIMEOUT')
+    await new Promise((r) => setImmediate(r))
+    expect(stream.destroyed).toBe(true)
   })
 
   it('rejects invalid options by name', () => {
