@@ -323,7 +323,8 @@ export class Memberlist extends TypedEmitter<MemberlistEvents> {
     const c = this.config
     this.every(c.gossipInterval, () => this.gossip())
     this.after(this.random.int(c.probeInterval), () => this.probeLoop())
-    if (c.pushPullInterval > 0) this.after(this.random.int(c.pushPullInterval), () => this.pushPullLoop())
+    // As memberlist: a random stagger, then a full (scaled) interval before the first sync.
+    if (c.pushPullInterval > 0) this.after(this.random.int(c.pushPullInterval), () => this.schedulePushPull())
   }
 
   private after(ms: number, fn: () => void): void {
@@ -352,10 +353,11 @@ export class Memberlist extends TypedEmitter<MemberlistEvents> {
     })
   }
 
-  private pushPullLoop(): void {
-    const interval = pushPullScale(this.config.pushPullInterval, this.estNumNodes())
-    this.after(interval, () => this.pushPullLoop())
-    void this.periodicPushPull()
+  private schedulePushPull(): void {
+    this.after(pushPullScale(this.config.pushPullInterval, this.estNumNodes()), () => {
+      void this.periodicPushPull()
+      this.schedulePushPull()
+    })
   }
 
   // ---- failure detection ------------------------------------------------------------------

@@ -39,14 +39,16 @@ export interface RunningNode {
 const running = new Set<ChildProcess>()
 
 /** Starts a node program and waits for its address line. */
-export async function startNode(impl: 'go' | 'ts', args: { name: string; join?: string[]; key?: string; tags?: Record<string, string>; profile?: string }): Promise<RunningNode> {
-  const argv = ['-layer', 'memberlist', '-name', args.name, '-bind', '127.0.0.1:0', '-http', '127.0.0.1:0', '-profile', args.profile ?? 'lan']
+export async function startNode(impl: 'go' | 'ts', args: { name: string; join?: string[]; key?: string; tags?: Record<string, string>; profile?: string; layer?: 'memberlist' | 'serf'; snapshot?: string; bind?: string; env?: Record<string, string> }): Promise<RunningNode> {
+  const argv = ['-layer', args.layer ?? 'memberlist', '-name', args.name, '-bind', args.bind ?? '127.0.0.1:0', '-http', '127.0.0.1:0', '-profile', args.profile ?? 'lan']
   if (args.join !== undefined && args.join.length > 0) argv.push('-join', args.join.join(','))
   if (args.key !== undefined) argv.push('-key', args.key)
   for (const [k, v] of Object.entries(args.tags ?? {})) argv.push('-tag', `${k}=${v}`)
+  if (args.snapshot !== undefined) argv.push('-snapshot', args.snapshot)
+  const env = { ...process.env, ...args.env }
   const proc = impl === 'go'
-    ? spawn(join(binDir, 'gonode'), argv, { stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(process.execPath, [tsNodeProgram(), ...argv], { stdio: ['ignore', 'pipe', 'pipe'] })
+    ? spawn(join(binDir, 'gonode'), argv, { stdio: ['ignore', 'pipe', 'pipe'], env })
+    : spawn(process.execPath, [tsNodeProgram(), ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env })
   running.add(proc)
   proc.on('exit', () => running.delete(proc))
   const stderr: string[] = []
@@ -85,10 +87,15 @@ export async function get<T>(node: RunningNode, path: string): Promise<T> {
   return (await res.json()) as T
 }
 
-export async function post(node: RunningNode, path: string): Promise<number> {
-  const res = await fetch(`http://${node.http}${path}`, { method: 'POST' })
+export async function post(node: RunningNode, path: string, body?: string): Promise<number> {
+  const res = await fetch(`http://${node.http}${path}`, { method: 'POST', body })
   await res.text()
   return res.status
+}
+
+export async function postJson<T>(node: RunningNode, path: string, body?: string): Promise<T> {
+  const res = await fetch(`http://${node.http}${path}`, { method: 'POST', body })
+  return (await res.json()) as T
 }
 
 export interface MemberJson { name: string; addr: string; port: number; status: string; tags: Record<string, string> }

@@ -102,13 +102,24 @@ func main() {
 	key := flag.String("key", "", "base64 key")
 	var tags tagList
 	flag.Var(&tags, "tag", "k=v")
-	flag.String("snapshot", "", "unused by the memberlist layer")
+	snapshot := flag.String("snapshot", "", "serf snapshot file")
 	flag.Parse()
-	if *layer != "memberlist" {
-		fmt.Fprintln(os.Stderr, "only -layer memberlist is supported")
+	if *layer != "memberlist" && *layer != "serf" {
+		fmt.Fprintln(os.Stderr, "-layer must be memberlist or serf")
 		os.Exit(2)
 	}
 
+	tagMap := map[string]string{}
+	for _, t := range tags {
+		kv := strings.SplitN(t, "=", 2)
+		if len(kv) == 2 {
+			tagMap[kv[0]] = kv[1]
+		}
+	}
+	if *layer == "serf" {
+		runSerf(*name, *bind, *httpAddr, *join, *profile, *key, *snapshot, tagMap)
+		return
+	}
 	var conf *memberlist.Config
 	switch *profile {
 	case "wan":
@@ -137,13 +148,6 @@ func main() {
 			panic(err)
 		}
 		conf.SecretKey = k
-	}
-	tagMap := map[string]string{}
-	for _, t := range tags {
-		kv := strings.SplitN(t, "=", 2)
-		if len(kv) == 2 {
-			tagMap[kv[0]] = kv[1]
-		}
 	}
 	rec := &recorder{}
 	conf.Events = rec
