@@ -132,6 +132,8 @@ interface LeaderState {
   verifies: Set<VerifyRequest>
   transfer: Deferred<void> | undefined
   leaseTimer: Timer | undefined
+  /** The leader's own last stored index: its vote in the commit count (it may trail lastLogIndex). */
+  durableIndex: number
 }
 
 const KEY_CURRENT_TERM = 'CurrentTerm'
@@ -186,6 +188,8 @@ export class Raft extends TypedEmitter<RaftEvents> {
   private snapshotting = false
   private sendSeq = 0
   private readonly pendingApplies: PendingApply[] = []
+  /** Leader entries handed to replication while the leader's own write is still running. */
+  private readonly unflushed = new Map<number, Log>()
   private dispatchQueued = false
   private readonly pendingChanges: ChangeRequest[] = []
   private readonly observers = new Set<Observer>()
@@ -208,7 +212,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
     if (this.options.protocolVersion < 3 && this.options.localID !== this.localAddress) {
       throw new RaftError('RAFT_INVALID_CONFIG', 'localID: when running with ProtocolVersion < 3, LocalID must be set to the network address')
     }
-    this.runner = new FSMRunner(this.fsm, this.options.maxAppendEntries, (i) => this.logs.getLog(i), this.logger, (index) => {
+    this.runner = new FSMRunner(this.fsm, this.options.maxAppendEntries, (i) => this.readLog(i), this.logger, (index) => {
       this.emit('applied', index)
       this.maybeSnapshotByThreshold()
     })
@@ -644,7 +648,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
   }
 
   private setState(state: RaftState): void {
-    if (this.stateValue === state) return
+    if (this.stateValue === state || this.stateValue === 'Shutdown') return
     this.stateValue = state
     this.observe({ type: 'state', state })
     this.emit('state', state)
@@ -688,8 +692,14 @@ export class Raft extends TypedEmitter<RaftEvents> {
     if (index === 0) return 0
     if (index === this.lastLogIndexValue) return this.lastLogTerm
     if (index === this.lastSnapshotIndex) return this.lastSnapshotTerm
-    const log = await this.logs.getLog(index)
+    const log = await this.readLog(index)
     return log?.Term
+  }
+
+  /** An entry from the leader's unflushed batch or the log store. */
+  private readLog(index: number): Promise<Log | undefined> {
+    const pending = this.unflushed.get(index)
+    return pending !== undefined ? Promise.resolve(pending) : this.logs.getLog(index)
   }
 
   // ---- follower and candidate timers ----------------------------------------------------------
@@ -721,6 +731,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
 
   private scheduleElectionTimer(): void {
     this.electionTimer?.cancel()
+    if (this.isShutdown()) return
     this.electionTimer = this.clock.setTimeout(() => {
       this.electionTimer = undefined
       void this.main.run(async () => {
@@ -837,6 +848,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
   // ---- leader ----------------------------------------------------------------------------------
 
   private becomeLeader(): void {
+    if (this.isShutdown()) return
     this.electionTimer?.cancel()
     this.electionTimer = undefined
     this.followerTimer?.cancel()
@@ -853,6 +865,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
       verifies: new Set(),
       transfer: undefined,
       leaseTimer: undefined,
+      durableIndex: this.lastLogIndexValue,
     }
     this.leaderState = ls
     this.logger.info('entering leader state', { term: ls.term })
@@ -905,7 +918,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
       getLogs: async (from, to) => {
         const out: Log[] = []
         for (let i = from; i <= to; i++) {
-          const log = await this.logs.getLog(i)
+          const log = await this.readLog(i)
           if (log === undefined) return undefined
           out.push(log)
         }
@@ -983,7 +996,11 @@ export class Raft extends TypedEmitter<RaftEvents> {
     })
   }
 
-  /** Writes up to maxAppendEntries pending entries in one batch (group commit), then replicates. */
+  /**
+   * Writes up to maxAppendEntries pending entries in one batch (group commit). Replication starts
+   * before the leader's own write finishes (Raft thesis §10.2.1); the leader counts towards the
+   * commit quorum only once its write is done.
+   */
   private async dispatch(): Promise<void> {
     const ls = this.leaderState
     if (ls === undefined || this.isShutdown()) return
@@ -998,22 +1015,14 @@ export class Raft extends TypedEmitter<RaftEvents> {
       p.log.AppendedAt = now
       return p.log
     })
-    try {
-      await this.logs.storeLogs(logs)
-    } catch (err) {
-      this.logger.error('failed to commit logs', { error: String(err) })
-      for (const p of batch) p.future?.reject(err)
-      if (this.leaderState === ls) await this.stepDown()
-      return
+    const previous = { index: this.lastLogIndexValue, term: this.lastLogTerm, latest: this.latest, committed: this.committed }
+    for (const p of batch) {
+      this.unflushed.set(p.log.Index, p.log)
+      ls.inflight.set(p.log.Index, p)
     }
-    for (const p of batch) ls.inflight.set(p.log.Index, p)
     const last = logs[logs.length - 1]!
     this.lastLogIndexValue = last.Index
     this.lastLogTerm = last.Term
-    if (this.leaderState !== ls) {
-      for (const p of batch) p.future?.reject(new LeadershipLostError())
-      return
-    }
     let configurationChanged = false
     for (const log of logs) {
       if (log.Type === LogType.Configuration) {
@@ -1022,8 +1031,26 @@ export class Raft extends TypedEmitter<RaftEvents> {
       }
     }
     if (configurationChanged) this.startReplication(ls)
-    this.updateCommit(ls)
     for (const r of ls.replicators.values()) r.kick()
+    try {
+      await this.logs.storeLogs(logs)
+    } catch (err) {
+      this.logger.error('failed to commit logs', { error: String(err) })
+      for (const log of logs) {
+        this.unflushed.delete(log.Index)
+        ls.inflight.get(log.Index)?.future?.reject(err)
+        ls.inflight.delete(log.Index)
+      }
+      this.lastLogIndexValue = previous.index
+      this.lastLogTerm = previous.term
+      this.latest = previous.latest
+      this.committed = previous.committed
+      if (this.leaderState === ls) await this.stepDown()
+      return
+    }
+    for (const log of logs) this.unflushed.delete(log.Index)
+    ls.durableIndex = Math.max(ls.durableIndex, last.Index)
+    this.updateCommit(ls)
   }
 
   /** Moves the commit index to the quorum's match index (entries of this term only). */
@@ -1031,7 +1058,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
     if (this.leaderState !== ls) return
     const matches: number[] = []
     for (const server of voters(this.latest.configuration)) {
-      if (server.ID === this.options.localID) matches.push(this.lastLogIndexValue)
+      if (server.ID === this.options.localID) matches.push(ls.durableIndex)
       else matches.push(ls.replicators.get(server.ID)?.matchIndex ?? 0)
     }
     if (matches.length === 0) return

@@ -5,7 +5,6 @@
  */
 import { SeededRandom, SimClock } from '@nomadic/runtime'
 import { Raft, type ApplyResult, type RaftState } from '../raft.js'
-import { InmemStore } from '../store/inmem.js'
 import { InmemSnapshotStore } from '../snapshot/inmem.js'
 import { InmemTransport } from '../transport/inmem.js'
 import { EnqueueTimeoutError, LeadershipTransferInProgressError, NotLeaderError } from '../errors.js'
@@ -14,6 +13,7 @@ import { ServerSuffrage, type Configuration, type Log } from '../types.js'
 import type { RaftOptions } from '../options.js'
 import { KVStateMachine, encodeKVCommand, type KVCommand, type KVResponse } from './kv.js'
 import { SimNetwork } from './network.js'
+import { SimDisk } from './disk.js'
 import { checkLinearizable, kvModel, type KVInput, type KVOutput, type Operation } from './linearizability.js'
 
 /** A broken invariant; `invariant` is its short name. */
@@ -26,7 +26,6 @@ export class InvariantViolation extends Error {
 
 /** One simulated server: its durable stores outlive its process. */
 export class SimNode {
-  readonly store = new InmemStore()
   readonly snapshots = new InmemSnapshotStore()
   raft: Raft | undefined
   fsm: KVStateMachine | undefined
@@ -36,7 +35,7 @@ export class SimNode {
   checkedCommit = 0
   leaderTerm = 0
 
-  constructor(readonly id: string) {}
+  constructor(readonly id: string, readonly store: SimDisk) {}
 
   /** Whether its process runs. */
   get up(): boolean {
@@ -65,25 +64,32 @@ export class SimCluster {
   private clientsRunning = 0
   private clientsUntil = 0
 
+  /** Upper bound of a simulated disk write in ms (0: instant). */
+  diskLatency = 0
+
   constructor(readonly seed: number, readonly raftOptions: Partial<RaftOptions> = {}) {
     this.random = new SeededRandom(seed)
     this.network = new SimNetwork(this.random.fork())
+  }
+
+  private newNode(id: string): SimNode {
+    return new SimNode(id, new SimDisk(this.clock, this.random.fork(), this.diskLatency))
   }
 
   /** Creates `ids` as a bootstrapped cluster of voters and starts them. */
   async bootstrap(ids: string[]): Promise<void> {
     const configuration: Configuration = { Servers: ids.map((id) => ({ Suffrage: ServerSuffrage.Voter, ID: id, Address: id })) }
     for (const id of ids) {
-      const node = new SimNode(id)
+      const node = this.newNode(id)
       this.nodes.set(id, node)
       await this.boot(node)
-      await node.raft!.bootstrapCluster(configuration)
+      await this.await(node.raft!.bootstrapCluster(configuration), 1000)
     }
   }
 
   /** Creates and starts a node with empty stores (to be added by a membership change). */
   async addEmptyNode(id: string): Promise<SimNode> {
-    const node = new SimNode(id)
+    const node = this.newNode(id)
     this.nodes.set(id, node)
     await this.boot(node)
     return node
@@ -106,8 +112,10 @@ export class SimCluster {
     node.raft = raft
     node.checkedCommit = 0
     node.leaderTerm = 0
-    await raft.start()
-    this.onBoot?.(node)
+    const started = await this.await(raft.start(), 1000)
+    if (started?.error !== undefined) throw started.error
+    // It may have crashed again while starting.
+    if (node.raft === raft) this.onBoot?.(node)
   }
 
   /** Crashes and restarts a node at once, from a timer (safe to call from an observer). */
@@ -123,7 +131,9 @@ export class SimCluster {
     if (node?.raft === undefined) return
     const raft = node.raft
     node.raft = undefined
-    await raft.shutdown()
+    // Writes in flight are torn; the process's pending work is abandoned, not awaited.
+    node.store.crash()
+    void raft.shutdown()
   }
 
   /** Starts a crashed node again from its stores. */

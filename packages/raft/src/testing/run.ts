@@ -49,6 +49,10 @@ export async function runSeed(seed: number, options: RunSeedOptions = {}): Promi
     ...scenario.options,
   }
   const cluster = new SimCluster(seed, raftOptions)
+  // Most seeds write to a disk that takes time (sometimes longer than a network round trip),
+  // so crashes tear writes in flight.
+  const disk = random.next()
+  cluster.diskLatency = disk < 0.3 ? 0 : disk < 0.65 ? 1 + random.int(10) : 20 + random.int(80)
   const result: SeedResult = { seed, scenario: scenario.name, ok: true, steps: 0, operations: 0 }
   try {
     const count = scenario.nodes(random)

@@ -160,9 +160,10 @@ export const scenarios: Scenario[] = [
         },
       })
       await every(cluster, random, duration, 20, 400, async () => {
-        const candidates = cluster.live().filter((n) => n.raft!.state === 'Candidate')
+        // Often the leader: its own write may still be in flight while followers acknowledge.
         const all = cluster.live()
-        const node = random.next() < 0.5 && candidates.length > 0 ? all[random.int(all.length)] : all[random.int(Math.max(1, all.length))]
+        const leader = cluster.leader()
+        const node = leader !== undefined && random.next() < 0.5 ? leader : all[random.int(Math.max(1, all.length))]
         if (node === undefined) return
         await cluster.crash(node.id)
         if (random.next() < 0.7) await cluster.restart(node.id)
