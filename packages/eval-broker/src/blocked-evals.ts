@@ -224,7 +224,6 @@ export class BlockedEvals<E extends BrokerEvaluation = Evaluation> {
     const nodes = this.systemNodesByJob.get(namespace, jobId)
     if (nodes !== undefined) {
       for (const node of [...nodes]) this.removeById(this.jobs.get(namespace, `${jobId}\u0000${node}`))
-      return
     }
     this.removeById(this.jobs.get(namespace, jobId))
   }

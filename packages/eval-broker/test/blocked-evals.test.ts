@@ -106,6 +106,8 @@ describe('BlockedEvals: system evals per node', () => {
     // The broker serializes a job's evals: one ready per job at a time.
     expect(drainReady(broker)).toEqual([n1Newer.ID])
     expect(blocked.stats()).toMatchObject({ totalBlocked: 1, totalSystem: 1 })
+    blocked.block(blockedEval({ Type: 'system', JobID: 'agent' })) // the job-level eval, no node
+    expect(blocked.stats()).toMatchObject({ totalBlocked: 2, totalSystem: 1 })
     blocked.untrack('agent', 'default')
     expect(blocked.stats()).toMatchObject({ totalBlocked: 0, totalSystem: 0 })
   })
