@@ -6,25 +6,10 @@
  * both signed and unsigned integer forms, str or bin for byte slices.
  */
 import { decodeFirst, type DecodeOptions } from '@nomadic/msgpack'
-import type {
-  AppendEntriesRequest,
-  AppendEntriesResponse,
-  InstallSnapshotRequest,
-  InstallSnapshotResponse,
-  Log,
-  LogType,
-  RequestPreVoteRequest,
-  RequestPreVoteResponse,
-  RequestVoteRequest,
-  RequestVoteResponse,
-  RPCHeader,
-  TimeoutNowRequest,
-  TimeoutNowResponse,
-} from '../types.js'
+import type { AppendEntriesRequest, Log, LogType } from '../types.js'
 import { RPCType } from '../types.js'
 import { DecodeError } from '../errors.js'
 import { WireWriter, key } from './wire-encode.js'
-
 
 const EMPTY = Buffer.alloc(0)
 
@@ -39,19 +24,38 @@ export function wireDecodeOptions(maxItems = 1 << 20): DecodeOptions {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Message layouts
+
+/** How a Go field is written: uint64, int/int64, bool, []byte, []*Log; `?` only when present (ID, Addr). */
+type FieldKind = 'uint' | 'int' | 'bool' | 'bytes' | 'bytes?' | 'entries'
+type Layout = ReadonlyArray<readonly [name: string, kind: FieldKind]>
+
+const HEADER: Layout = [['ProtocolVersion', 'int'], ['ID', 'bytes?'], ['Addr', 'bytes?']]
+
+/** Each struct's fields (the embedded RPCHeader's inlined), in go-msgpack 0.5.5's byte-wise key order. */
+function layout(fields: Layout): Layout {
+  return [...fields].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+}
+
+const LAYOUTS: Record<MessageKind, Layout> = {
+  AppendEntriesRequest: layout([...HEADER, ['Term', 'uint'], ['Leader', 'bytes'], ['PrevLogEntry', 'uint'],
+    ['PrevLogTerm', 'uint'], ['Entries', 'entries'], ['LeaderCommitIndex', 'uint']]),
+  AppendEntriesResponse: layout([...HEADER, ['Term', 'uint'], ['LastLog', 'uint'], ['Success', 'bool'], ['NoRetryBackoff', 'bool']]),
+  RequestVoteRequest: layout([...HEADER, ['Term', 'uint'], ['Candidate', 'bytes'], ['LastLogIndex', 'uint'],
+    ['LastLogTerm', 'uint'], ['LeadershipTransfer', 'bool']]),
+  RequestVoteResponse: layout([...HEADER, ['Term', 'uint'], ['Peers', 'bytes'], ['Granted', 'bool']]),
+  InstallSnapshotRequest: layout([...HEADER, ['SnapshotVersion', 'int'], ['Term', 'uint'], ['Leader', 'bytes'],
+    ['LastLogIndex', 'uint'], ['LastLogTerm', 'uint'], ['Peers', 'bytes'], ['Configuration', 'bytes'],
+    ['ConfigurationIndex', 'uint'], ['Size', 'int']]),
+  InstallSnapshotResponse: layout([...HEADER, ['Term', 'uint'], ['Success', 'bool']]),
+  TimeoutNowRequest: layout(HEADER),
+  TimeoutNowResponse: layout(HEADER),
+  RequestPreVoteRequest: layout([...HEADER, ['Term', 'uint'], ['LastLogIndex', 'uint'], ['LastLogTerm', 'uint']]),
+  RequestPreVoteResponse: layout([...HEADER, ['Term', 'uint'], ['Granted', 'bool']]),
+}
+
+// ---------------------------------------------------------------------------------------------
 // Encoding
-
-/** Writes the header fields of later hashicorp versions only when they are set. */
-function headerExtras(w: WireWriter, m: RPCHeader, which: 'Addr' | 'ID'): void {
-  const v = m[which]
-  if (v === undefined) return
-  w.raw(key(which))
-  w.bytesOrNil(v)
-}
-
-function extraCount(m: RPCHeader): number {
-  return (m.Addr !== undefined ? 1 : 0) + (m.ID !== undefined ? 1 : 0)
-}
 
 /** Writes one `raft.Log` map: Data, Extensions, Index, Term, Type. */
 export function writeLog(w: WireWriter, log: Log): void {
@@ -70,160 +74,29 @@ export function writeLog(w: WireWriter, log: Log): void {
 
 /** Writes a request or response struct (without the RPC type byte). */
 export function writeMessage(w: WireWriter, kind: MessageKind, m: object): void {
-  switch (kind) {
-    case 'AppendEntriesRequest': {
-      const r = m as AppendEntriesRequest
-      w.mapHeader(7 + extraCount(r))
-      headerExtras(w, r, 'Addr')
-      w.raw(key('Entries'))
-      if (r.Entries.length === 0) w.nil()
-      else {
-        w.arrayHeader(r.Entries.length)
-        for (const e of r.Entries) writeLog(w, e)
+  const fields = LAYOUTS[kind]
+  const values = m as Record<string, unknown>
+  let count = 0
+  for (const [name, k] of fields) if (k !== 'bytes?' || values[name] !== undefined) count++
+  w.mapHeader(count)
+  for (const [name, k] of fields) {
+    const v = values[name]
+    if (k === 'bytes?' && v === undefined) continue
+    w.raw(key(name))
+    switch (k) {
+      case 'uint': w.uint(v as number); break
+      case 'int': w.int(v as number); break
+      case 'bool': w.bool(v as boolean); break
+      case 'bytes':
+      case 'bytes?': w.bytesOrNil(v as Buffer | undefined); break
+      case 'entries': {
+        const entries = v as Log[]
+        if (entries.length === 0) w.nil()
+        else {
+          w.arrayHeader(entries.length)
+          for (const e of entries) writeLog(w, e)
+        }
       }
-      headerExtras(w, r, 'ID')
-      w.raw(key('Leader'))
-      w.bytesOrNil(r.Leader)
-      w.raw(key('LeaderCommitIndex'))
-      w.uint(r.LeaderCommitIndex)
-      w.raw(key('PrevLogEntry'))
-      w.uint(r.PrevLogEntry)
-      w.raw(key('PrevLogTerm'))
-      w.uint(r.PrevLogTerm)
-      w.raw(key('ProtocolVersion'))
-      w.int(r.ProtocolVersion)
-      w.raw(key('Term'))
-      w.uint(r.Term)
-      return
-    }
-    case 'AppendEntriesResponse': {
-      const r = m as AppendEntriesResponse
-      w.mapHeader(5 + extraCount(r))
-      headerExtras(w, r, 'Addr')
-      headerExtras(w, r, 'ID')
-      w.raw(key('LastLog'))
-      w.uint(r.LastLog)
-      w.raw(key('NoRetryBackoff'))
-      w.bool(r.NoRetryBackoff)
-      w.raw(key('ProtocolVersion'))
-      w.int(r.ProtocolVersion)
-      w.raw(key('Success'))
-      w.bool(r.Success)
-      w.raw(key('Term'))
-      w.uint(r.Term)
-      return
-    }
-    case 'RequestVoteRequest': {
-      const r = m as RequestVoteRequest
-      w.mapHeader(6 + extraCount(r))
-      headerExtras(w, r, 'Addr')
-      w.raw(key('Candidate'))
-      w.bytesOrNil(r.Candidate)
-      headerExtras(w, r, 'ID')
-      w.raw(key('LastLogIndex'))
-      w.uint(r.LastLogIndex)
-      w.raw(key('LastLogTerm'))
-      w.uint(r.LastLogTerm)
-      w.raw(key('LeadershipTransfer'))
-      w.bool(r.LeadershipTransfer)
-      w.raw(key('ProtocolVersion'))
-      w.int(r.ProtocolVersion)
-      w.raw(key('Term'))
-      w.uint(r.Term)
-      return
-    }
-    case 'RequestVoteResponse': {
-      const r = m as RequestVoteResponse
-      w.mapHeader(4 + extraCount(r))
-      headerExtras(w, r, 'Addr')
-      w.raw(key('Granted'))
-      w.bool(r.Granted)
-      headerExtras(w, r, 'ID')
-      w.raw(key('Peers'))
-      w.bytesOrNil(r.Peers)
-      w.raw(key('ProtocolVersion'))
-      w.int(r.ProtocolVersion)
-      w.raw(key('Term'))
-      w.uint(r.Term)
-      return
-    }
-    case 'InstallSnapshotRequest': {
-      const r = m as InstallSnapshotRequest
-      w.mapHeader(10 + extraCount(r))
-      headerExtras(w, r, 'Addr')
-      w.raw(key('Configuration'))
-      w.bytesOrNil(r.Configuration)
-      w.raw(key('ConfigurationIndex'))
-      w.uint(r.ConfigurationIndex)
-      headerExtras(w, r, 'ID')
-      w.raw(key('LastLogIndex'))
-      w.uint(r.LastLogIndex)
-      w.raw(key('LastLogTerm'))
-      w.uint(r.LastLogTerm)
-      w.raw(key('Leader'))
-      w.bytesOrNil(r.Leader)
-      w.raw(key('Peers'))
-      w.bytesOrNil(r.Peers)
-      w.raw(key('ProtocolVersion'))
-      w.int(r.ProtocolVersion)
-      w.raw(key('Size'))
-      w.int(r.Size)
-      w.raw(key('SnapshotVersion'))
-      w.int(r.SnapshotVersion)
-      w.raw(key('Term'))
-      w.uint(r.Term)
-      return
-    }
-    case 'InstallSnapshotResponse': {
-      const r = m as InstallSnapshotResponse
-      w.mapHeader(3 + extraCount(r))
-      headerExtras(w, r, 'Addr')
-      headerExtras(w, r, 'ID')
-      w.raw(key('ProtocolVersion'))
-      w.int(r.ProtocolVersion)
-      w.raw(key('Success'))
-      w.bool(r.Success)
-      w.raw(key('Term'))
-      w.uint(r.Term)
-      return
-    }
-    case 'TimeoutNowRequest':
-    case 'TimeoutNowResponse': {
-      const r = m as TimeoutNowRequest
-      w.mapHeader(1 + extraCount(r))
-      headerExtras(w, r, 'Addr')
-      headerExtras(w, r, 'ID')
-      w.raw(key('ProtocolVersion'))
-      w.int(r.ProtocolVersion)
-      return
-    }
-    case 'RequestPreVoteRequest': {
-      const r = m as RequestPreVoteRequest
-      w.mapHeader(4 + extraCount(r))
-      headerExtras(w, r, 'Addr')
-      headerExtras(w, r, 'ID')
-      w.raw(key('LastLogIndex'))
-      w.uint(r.LastLogIndex)
-      w.raw(key('LastLogTerm'))
-      w.uint(r.LastLogTerm)
-      w.raw(key('ProtocolVersion'))
-      w.int(r.ProtocolVersion)
-      w.raw(key('Term'))
-      w.uint(r.Term)
-      return
-    }
-    case 'RequestPreVoteResponse': {
-      const r = m as RequestPreVoteResponse
-      w.mapHeader(3 + extraCount(r))
-      headerExtras(w, r, 'Addr')
-      w.raw(key('Granted'))
-      w.bool(r.Granted)
-      headerExtras(w, r, 'ID')
-      w.raw(key('ProtocolVersion'))
-      w.int(r.ProtocolVersion)
-      w.raw(key('Term'))
-      w.uint(r.Term)
-      return
     }
   }
 }
@@ -328,13 +201,6 @@ function bytes(kind: string, f: Fields, name: string): Buffer {
   return fail(kind, name, 'is not a byte string')
 }
 
-function header(kind: string, f: Fields): RPCHeader {
-  const h: RPCHeader = { ProtocolVersion: int(kind, f, 'ProtocolVersion') }
-  if (f.ID !== undefined && f.ID !== null) h.ID = bytes(kind, f, 'ID')
-  if (f.Addr !== undefined && f.Addr !== null) h.Addr = bytes(kind, f, 'Addr')
-  return h
-}
-
 function asFields(kind: string, v: unknown): Fields {
   if (typeof v !== 'object' || v === null || Object.getPrototypeOf(v) !== Object.prototype) {
     throw new DecodeError(`cannot decode ${kind}: expected a map`)
@@ -359,98 +225,25 @@ export function readLog(v: unknown): Log {
 /** Turns a decoded msgpack map into the typed message; throws {@link DecodeError}. */
 export function readMessage(kind: MessageKind, v: unknown): object {
   const f = asFields(kind, v)
-  switch (kind) {
-    case 'AppendEntriesRequest': {
-      const entries = f.Entries
-      if (entries !== undefined && entries !== null && !Array.isArray(entries)) fail(kind, 'Entries', 'is not an array')
-      const m: AppendEntriesRequest = {
-        ...header(kind, f),
-        Term: uint(kind, f, 'Term'),
-        Leader: bytes(kind, f, 'Leader'),
-        PrevLogEntry: uint(kind, f, 'PrevLogEntry'),
-        PrevLogTerm: uint(kind, f, 'PrevLogTerm'),
-        Entries: Array.isArray(entries) ? entries.map(readLog) : [],
-        LeaderCommitIndex: uint(kind, f, 'LeaderCommitIndex'),
+  const out: Record<string, unknown> = {}
+  for (const [name, k] of LAYOUTS[kind]) {
+    switch (k) {
+      case 'uint': out[name] = uint(kind, f, name); break
+      case 'int': out[name] = int(kind, f, name); break
+      case 'bool': out[name] = bool(kind, f, name); break
+      case 'bytes': out[name] = bytes(kind, f, name); break
+      case 'bytes?':
+        if (f[name] !== undefined && f[name] !== null) out[name] = bytes(kind, f, name)
+        break
+      case 'entries': {
+        const entries = f[name]
+        if (entries !== undefined && entries !== null && !Array.isArray(entries)) fail(kind, name, 'is not an array')
+        out[name] = Array.isArray(entries) ? entries.map(readLog) : []
       }
-      return m
-    }
-    case 'AppendEntriesResponse': {
-      const m: AppendEntriesResponse = {
-        ...header(kind, f),
-        Term: uint(kind, f, 'Term'),
-        LastLog: uint(kind, f, 'LastLog'),
-        Success: bool(kind, f, 'Success'),
-        NoRetryBackoff: bool(kind, f, 'NoRetryBackoff'),
-      }
-      return m
-    }
-    case 'RequestVoteRequest': {
-      const m: RequestVoteRequest = {
-        ...header(kind, f),
-        Term: uint(kind, f, 'Term'),
-        Candidate: bytes(kind, f, 'Candidate'),
-        LastLogIndex: uint(kind, f, 'LastLogIndex'),
-        LastLogTerm: uint(kind, f, 'LastLogTerm'),
-        LeadershipTransfer: bool(kind, f, 'LeadershipTransfer'),
-      }
-      return m
-    }
-    case 'RequestVoteResponse': {
-      const m: RequestVoteResponse = {
-        ...header(kind, f),
-        Term: uint(kind, f, 'Term'),
-        Peers: bytes(kind, f, 'Peers'),
-        Granted: bool(kind, f, 'Granted'),
-      }
-      return m
-    }
-    case 'InstallSnapshotRequest': {
-      const m: InstallSnapshotRequest = {
-        ...header(kind, f),
-        SnapshotVersion: int(kind, f, 'SnapshotVersion'),
-        Term: uint(kind, f, 'Term'),
-        Leader: bytes(kind, f, 'Leader'),
-        LastLogIndex: uint(kind, f, 'LastLogIndex'),
-        LastLogTerm: uint(kind, f, 'LastLogTerm'),
-        Peers: bytes(kind, f, 'Peers'),
-        Configuration: bytes(kind, f, 'Configuration'),
-        ConfigurationIndex: uint(kind, f, 'ConfigurationIndex'),
-        Size: int(kind, f, 'Size'),
-      }
-      if (m.Size < 0) fail(kind, 'Size', `is negative (${m.Size})`)
-      return m
-    }
-    case 'InstallSnapshotResponse': {
-      const m: InstallSnapshotResponse = {
-        ...header(kind, f),
-        Term: uint(kind, f, 'Term'),
-        Success: bool(kind, f, 'Success'),
-      }
-      return m
-    }
-    case 'TimeoutNowRequest':
-    case 'TimeoutNowResponse': {
-      const m: TimeoutNowRequest | TimeoutNowResponse = header(kind, f)
-      return m
-    }
-    case 'RequestPreVoteRequest': {
-      const m: RequestPreVoteRequest = {
-        ...header(kind, f),
-        Term: uint(kind, f, 'Term'),
-        LastLogIndex: uint(kind, f, 'LastLogIndex'),
-        LastLogTerm: uint(kind, f, 'LastLogTerm'),
-      }
-      return m
-    }
-    case 'RequestPreVoteResponse': {
-      const m: RequestPreVoteResponse = {
-        ...header(kind, f),
-        Term: uint(kind, f, 'Term'),
-        Granted: bool(kind, f, 'Granted'),
-      }
-      return m
     }
   }
+  if (kind === 'InstallSnapshotRequest' && (out.Size as number) < 0) fail(kind, 'Size', `is negative (${String(out.Size)})`)
+  return out
 }
 
 /** Decodes one whole message (no type byte); throws on malformed or trailing bytes. */

@@ -73,6 +73,14 @@ describe('wire codec against hashicorp/raft 1.1.2 encodings', () => {
     expect(decodeMessage('RequestVoteRequest', Buffer.from(vote, 'hex'))).toMatchObject({ Term: 2, Candidate: b('a') })
   })
 
+  it('carries the ID and Addr header fields of hashicorp/raft >= 1.3.7 when they are set', () => {
+    const m = { ProtocolVersion: 3, ID: b('n1'), Addr: b('127.0.0.1:1'), Term: 2, Granted: true }
+    const bytes = encodeMessage('RequestPreVoteResponse', m)
+    // Keys in byte-wise order: Addr, Granted, ID, ProtocolVersion, Term.
+    expect(bytes.toString('latin1')).toMatch(/Addr.*Granted.*ID.*ProtocolVersion.*Term/s)
+    expect(decodeMessage('RequestPreVoteResponse', bytes)).toEqual(m)
+  })
+
   it('refuses wrong types, negative unsigned values and values beyond 2^53', () => {
     const cases = [
       '81a45465726da178', // Term: "x"
