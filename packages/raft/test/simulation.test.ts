@@ -39,8 +39,11 @@ describe('deterministic simulation', () => {
     await c.crash(follower.id)
     const entry = follower.store.peek(index)!
     await follower.store.storeLog({ ...entry, Data: Buffer.from('tampered') })
-    await c.restart(follower.id)
-    await expect(c.run(2000)).rejects.toThrow(/committed logs identical where they overlap|state machines apply the same sequence/)
+    const restartAndRun = async (): Promise<void> => {
+      await c.restart(follower.id)
+      await c.run(2000)
+    }
+    await expect(restartAndRun()).rejects.toThrow(/committed logs identical where they overlap|state machines apply the same sequence/)
     await c.stop()
   })
 

@@ -262,7 +262,8 @@ export class SimCluster {
       this.committed.set(log.Index, { term: log.Term, data })
       if (log.Index > this.maxCommitted) this.maxCommitted = log.Index
     } else if (known.term !== log.Term || known.data !== data) {
-      this.fail(invariant, `${node.id} has term ${log.Term} at committed index ${log.Index}, others term ${known.term}`)
+      const what = known.term !== log.Term ? `term ${log.Term} (others ${known.term})` : 'different data'
+      this.fail(invariant, `${node.id} has ${what} at committed index ${log.Index}`)
     }
   }
 
