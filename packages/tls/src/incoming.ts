@@ -43,7 +43,9 @@ export class TlsAcceptor {
    * Handshakes on `socket` as the TLS server. Resolves with the secure socket once the peer's
    * chain is verified and its names pass; otherwise destroys the connection and rejects with
    * {@link TlsHandshakeError} (untrusted, expired or missing certificate, peer gone),
-   * {@link InvalidRoleOrRegionError}, or the signal's reason.
+   * {@link InvalidRoleOrRegionError}, or the signal's reason. Once it resolves, the TLS socket
+   * owns the connection: end or destroy it, never `socket` as well (destroying both can crash
+   * Node 20).
    */
   accept(socket: Duplex, signal?: AbortSignal): Promise<TLSSocket> {
     const validator = this.validator
@@ -59,8 +61,11 @@ export class TlsAcceptor {
       let secure: TLSSocket | undefined
       const settle = (error: unknown): void => {
         cleanup()
-        secure?.destroy()
-        socket.destroy()
+        // One of the two, never both: destroying the wrapped socket and its TLS socket
+        // together can crash Node 20 (use after free in TLSWrap). The TLS socket follows the
+        // wrapped one when that closes.
+        if (secure !== undefined) secure.destroy()
+        else socket.destroy()
         reject(error)
       }
       const onSecure = (tlsSocket: TLSSocket): void => {
@@ -79,8 +84,10 @@ export class TlsAcceptor {
         cleanup()
         resolve(tlsSocket)
       }
-      const onClientError = (error: NodeJS.ErrnoException): void =>
+      const onClientError = (error: NodeJS.ErrnoException, tlsSocket: TLSSocket): void => {
+        secure = tlsSocket
         settle(new TlsHandshakeError(`TLS handshake failed: ${error.message}`, error.code, error))
+      }
       const onClose = (): void =>
         settle(new TlsHandshakeError('connection closed during the TLS handshake', 'ECONNRESET'))
       const onAbort = (): void => settle(signal?.reason)

@@ -6,7 +6,9 @@ import { TlsHandshakeError } from './errors.js'
 /**
  * Upgrades an established connection to TLS as the client, towards a server of `region`
  * (Nomad's `tlsutil.RegionWrapper`). Resolves once the handshake verified the server; rejects with
- * {@link TlsHandshakeError} (and destroys the socket) otherwise, or with the signal's reason.
+ * {@link TlsHandshakeError} (and closes the connection) otherwise, or with the signal's reason.
+ * From then on the TLS socket owns the connection: end or destroy it, never the wrapped socket
+ * as well (destroying both can crash Node 20).
  */
 export type RegionWrapper = (region: string, socket: Duplex, signal?: AbortSignal) => Promise<TLSSocket>
 
@@ -33,8 +35,9 @@ export function outgoingWrapper(config: TlsConfig): RegionWrapper {
       const secure = connect({ ...options, socket })
       const settle = (error: unknown): void => {
         cleanup()
+        // Only the TLS socket: it closes the connection, and destroying the wrapped socket
+        // as well can crash Node 20 (use after free in TLSWrap).
         secure.destroy()
-        socket.destroy()
         reject(error)
       }
       const onError = (error: NodeJS.ErrnoException): void =>

@@ -69,8 +69,9 @@ export function dnsNamesOf(subjectAltName: string | undefined): string[] {
     let end: number
     if (subjectAltName[colon + 1] === '"') {
       end = endOfJsonString(subjectAltName, colon + 1)
-      if (end < 0) break
-      value = JSON.parse(subjectAltName.slice(colon + 1, end)) as string
+      const decoded = end < 0 ? undefined : decodeJsonString(subjectAltName.slice(colon + 1, end))
+      if (decoded === undefined) break // not what Node writes: stop rather than guess
+      value = decoded
     } else {
       const comma = subjectAltName.indexOf(', ', colon + 1)
       end = comma < 0 ? subjectAltName.length : comma
@@ -80,6 +81,15 @@ export function dnsNamesOf(subjectAltName: string | undefined): string[] {
     at = end + 2 // skip ", "
   }
   return names
+}
+
+function decodeJsonString(text: string): string | undefined {
+  try {
+    const value: unknown = JSON.parse(text)
+    return typeof value === 'string' ? value : undefined
+  } catch {
+    return undefined
+  }
 }
 
 function endOfJsonString(text: string, open: number): number {

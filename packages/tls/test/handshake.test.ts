@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { once } from 'node:events'
 import { createConnection } from 'node:net'
+import { connect } from 'node:tls'
 import { InvalidRoleOrRegionError, TlsConfig, TlsHandshakeError, outgoingWrapper } from '../src/index.js'
 import { usePki, type PairName, type Pki } from './fixtures.js'
 import { closed, dial, echo, echoServer, type EchoServer, type Outcome } from './net.js'
@@ -115,6 +116,26 @@ describe('incoming RPC TLS with the role and region rule', () => {
       expect(await closed(foreign.socket)).toBe('')
     } finally {
       await lax.close()
+    }
+  })
+})
+
+describe('minimum TLS version', () => {
+  it('refuses a peer below minVersion', async () => {
+    const strict = await echoServer(pki.config('global-server', { minVersion: 'tls13' }), 'global')
+    try {
+      const client = pki.config('global-client')
+      const socket = connect({ host: '127.0.0.1', port: strict.port, ...client.outgoingOptions('global'), maxVersion: 'TLSv1.2' })
+      // 'on', not 'once': a reset may follow the alert
+      const error = await new Promise<NodeJS.ErrnoException>((resolve) => socket.on('error', resolve))
+      expect(error.code).toMatch(/PROTOCOL_VERSION/)
+      expect(refusal(await strict.next())).toBeInstanceOf(TlsHandshakeError)
+      const modern = await dial(strict.port, client, 'global')
+      expect(modern.getProtocol()).toBe('TLSv1.3')
+      expect((await strict.next()).ok).toBe(true)
+      modern.destroy()
+    } finally {
+      await strict.close()
     }
   })
 })

@@ -30,6 +30,7 @@ export async function echoServer(config: TlsConfig, region: string): Promise<Ech
     raw.on('error', () => undefined)
     acceptor.accept(raw, AbortSignal.timeout(10_000)).then(
       (socket) => {
+        sockets.delete(raw) // the TLS socket owns the connection now
         sockets.add(socket)
         socket.on('error', () => undefined)
         socket.pipe(socket)

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import fc from 'fast-check'
 import {
   INVALID_ROLE_OR_REGION,
   InvalidRoleOrRegionError,
@@ -74,7 +75,59 @@ describe('certificateNames', () => {
     expect(dnsNamesOf('DNS:"evil, DNS:server.x.nomad", DNS:ok.global.nomad')).toEqual(['evil, DNS:server.x.nomad', 'ok.global.nomad'])
   })
 
-  it('stops at an unterminated quoted value', () => {
+  it('stops at an unterminated or invalid quoted value', () => {
     expect(dnsNamesOf('DNS:a, DNS:"broken')).toEqual(['a'])
+    expect(dnsNamesOf('DNS:a, DNS:"\\x", DNS:server.global.nomad')).toEqual(['a'])
+  })
+})
+
+// Fixed seeds keep the run deterministic; fast-check prints the counterexample and seed on failure.
+describe('properties', () => {
+  const label = fc.stringMatching(/^[a-z0-9-]{1,8}$/)
+
+  it('a client name passes only for its own region, a server name for any', () => {
+    fc.assert(
+      fc.property(label, label, (region, other) => {
+        expect(validateRpcRegionPeer(`client.${region}.nomad`, region)).toBe(true)
+        expect(validateRpcRegionPeer(`client.${region}.nomad`, other)).toBe(region === other)
+        expect(validateRpcRegionPeer(`server.${region}.nomad`, other)).toBe(true)
+        expect(validateRpcRegionPeer(`server.${region}.nomad.x`, other)).toBe(false)
+        expect(validateRpcRegionPeer(`${region}.nomad`, other)).toBe(false)
+      }),
+      { seed: 7023 },
+    )
+  })
+
+  it('names round-trip through the subjectaltname format, quoted or not', () => {
+    const unquoted = fc.stringMatching(/^[a-z0-9.*-]{1,20}$/)
+    const quoted = fc.string({ minLength: 1, maxLength: 20 }).map((value) => ({ value, text: JSON.stringify(value) }))
+    const entry = fc.oneof(
+      unquoted.map((value) => ({ kind: 'DNS', value, text: value })),
+      quoted.map(({ value, text }) => ({ kind: 'DNS', value, text })),
+      fc.constantFrom('IP Address:10.0.0.1', 'IP Address:::1', 'URI:spiffe://x/y', 'email:a@b').map((text) => ({ kind: 'other', value: '', text })),
+    )
+    fc.assert(
+      fc.property(fc.array(entry, { maxLength: 6 }), (entries) => {
+        const formatted = entries.map((e) => (e.kind === 'DNS' ? `DNS:${e.text}` : e.text)).join(', ')
+        expect(dnsNamesOf(formatted)).toEqual(entries.filter((e) => e.kind === 'DNS').map((e) => e.value))
+      }),
+      { seed: 7956, numRuns: 500 },
+    )
+  })
+
+  it('any subjectaltname text gives names or a refusal, never a crash', () => {
+    const piece = fc.constantFrom('DNS:', '"', '\\', '\\u12', '\\x', ', ', ':', 'server.global.nomad', 'IP Address:', 'a')
+    const sanText = fc.oneof(fc.string({ maxLength: 80 }), fc.array(piece, { maxLength: 12 }).map((parts) => parts.join('')))
+    const check = rpcNameAndRegionValidator('global')
+    fc.assert(
+      fc.property(sanText, fc.string({ maxLength: 30 }), (subjectaltname, cn) => {
+        try {
+          check({ subjectaltname, subject: { CN: cn } as never })
+        } catch (error) {
+          expect(error).toBeInstanceOf(InvalidRoleOrRegionError)
+        }
+      }),
+      { seed: 11089, numRuns: 3000 },
+    )
   })
 })
