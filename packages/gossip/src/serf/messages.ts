@@ -1,6 +1,6 @@
 import { decodeFirst, encode } from '@nomadic/msgpack'
 import { MalformedMessageError } from '../errors.js'
-import { encodeBody } from '../wire/messages.js'
+import { bool, bytes as fieldBytes, encodeBody, str, uint } from '../wire/messages.js'
 
 /** Serf message type bytes (serf 0.9.4 `messageType`), carried inside memberlist user messages. */
 export const SerfMessageType = {
@@ -48,7 +48,22 @@ export interface MessageQuery {
   name: string
   payload: Buffer
 }
-export interface MessageQueryResponse { ltime: number; id: number; from: string; flags: number; payload: Buffer }
+/** `payload` null is Go's nil slice (acks carry none). */
+export interface MessageQueryResponse { ltime: number; id: number; from: string; flags: number; payload: Buffer | null }
+/** serf's exported `Member` as it travels in a conflict response; `status` is serf's MemberStatus number. */
+export interface WireMember {
+  name: string
+  addr: Buffer
+  port: number
+  tags: Record<string, string>
+  status: number
+  protocolMin: number
+  protocolMax: number
+  protocolCur: number
+  delegateMin: number
+  delegateMax: number
+  delegateCur: number
+}
 export interface NodeKeyResponse { result: boolean; message: string; keys: string[]; primaryKey: string }
 export interface RelayHeader { destIP: Buffer; destPort: number; destName: string }
 
@@ -59,35 +74,21 @@ function asMap(v: unknown, what: string): Record<string, unknown> {
   if (v === null || typeof v !== 'object' || Array.isArray(v) || Buffer.isBuffer(v)) throw new MalformedMessageError(`${what} is not a map`)
   return v as Record<string, unknown>
 }
-function num(m: Record<string, unknown>, k: string): number {
-  const v = m[k]
-  if (v === undefined || v === null) return 0
-  const n = typeof v === 'bigint' ? Number(v) : v
-  if (typeof n !== 'number' || !Number.isFinite(n)) throw new MalformedMessageError(`field ${k} is not a number`)
-  return n
-}
-function str(m: Record<string, unknown>, k: string): string {
-  const v = m[k]
-  if (v === undefined || v === null) return ''
-  if (typeof v === 'string') return v
-  if (Buffer.isBuffer(v)) return v.toString('utf8')
-  throw new MalformedMessageError(`field ${k} is not a string`)
-}
-function bytes(m: Record<string, unknown>, k: string): Buffer {
-  const v = m[k]
-  if (v === undefined || v === null) return Buffer.alloc(0)
-  if (Buffer.isBuffer(v)) return v
-  if (typeof v === 'string') return Buffer.from(v, 'utf8')
-  throw new MalformedMessageError(`field ${k} is not bytes`)
-}
-function bool(m: Record<string, unknown>, k: string): boolean {
-  const v = m[k]
-  return v === true || v === 1
+const num = (m: Record<string, unknown>, k: string): number => uint(m, k, Number.MAX_SAFE_INTEGER)
+const bytes = (m: Record<string, unknown>, k: string): Buffer => fieldBytes(m, k) ?? Buffer.alloc(0)
+
+/** Sorts the keys of plain objects at every depth, as go-msgpack writes struct fields. */
+function sortedDeep(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortedDeep)
+  if (v === null || typeof v !== 'object' || Buffer.isBuffer(v) || v instanceof Map) return v
+  const out: Record<string, unknown> = {}
+  for (const k of Object.keys(v).sort()) out[k] = sortedDeep((v as Record<string, unknown>)[k])
+  return out
 }
 
-/** `[type][msgpack body]` with Go field names in sorted order. */
+/** `[type][msgpack body]` with Go field names in sorted order (nested structs too). */
 export function encodeSerf(type: number, fields: Record<string, unknown>): Buffer {
-  return Buffer.concat([Buffer.from([type]), encodeBody(fields)])
+  return Buffer.concat([Buffer.from([type]), encodeBody(sortedDeep(fields) as Record<string, unknown>)])
 }
 
 /** Decodes the msgpack body after the type byte. */
@@ -157,7 +158,7 @@ export function decodeQuery(m: Record<string, unknown>): MessageQuery {
 export function encodeQueryResponse(r: MessageQueryResponse): Buffer {
   return encodeSerf(SerfMessageType.queryResponse, { LTime: r.ltime, ID: r.id, From: r.from, Flags: r.flags, Payload: r.payload })
 }
-export function decodeQueryResponse(m: Record<string, unknown>): MessageQueryResponse {
+export function decodeQueryResponse(m: Record<string, unknown>): MessageQueryResponse & { payload: Buffer } {
   return { ltime: num(m, 'LTime'), id: num(m, 'ID'), from: str(m, 'From'), flags: num(m, 'Flags'), payload: bytes(m, 'Payload') }
 }
 
@@ -166,6 +167,28 @@ export function encodeNodeFilter(names: string[]): Buffer {
 }
 export function encodeTagFilter(tag: string, expr: string): Buffer {
   return Buffer.concat([Buffer.from([FILTER_TAG]), encodeBody({ Tag: tag, Expr: expr })])
+}
+
+/** A conflict-resolution answer: what this node knows of the contested name (null: nothing). */
+export function encodeConflictResponse(m: WireMember | null): Buffer {
+  if (m === null) return Buffer.from([SerfMessageType.conflictResponse, 0xc0])
+  return encodeSerf(SerfMessageType.conflictResponse, {
+    Name: m.name, Addr: m.addr, Port: m.port, Tags: m.tags, Status: m.status,
+    ProtocolMin: m.protocolMin, ProtocolMax: m.protocolMax, ProtocolCur: m.protocolCur,
+    DelegateMin: m.delegateMin, DelegateMax: m.delegateMax, DelegateCur: m.delegateCur,
+  })
+}
+export function decodeConflictResponse(buf: Buffer): WireMember {
+  if (buf[0] !== SerfMessageType.conflictResponse) throw new MalformedMessageError('not a conflict response')
+  const m = decodeSerfBody(buf).map
+  const tags: Record<string, string> = {}
+  const t = m.Tags
+  if (t !== null && t !== undefined) for (const [k, v] of Object.entries(asMap(t, 'Tags'))) tags[k] = Buffer.isBuffer(v) ? v.toString('utf8') : String(v)
+  return {
+    name: str(m, 'Name'), addr: bytes(m, 'Addr'), port: num(m, 'Port'), tags, status: num(m, 'Status'),
+    protocolMin: num(m, 'ProtocolMin'), protocolMax: num(m, 'ProtocolMax'), protocolCur: num(m, 'ProtocolCur'),
+    delegateMin: num(m, 'DelegateMin'), delegateMax: num(m, 'DelegateMax'), delegateCur: num(m, 'DelegateCur'),
+  }
 }
 
 export const encodeKeyRequest = (key: Buffer): Buffer => encodeSerf(SerfMessageType.keyRequest, { Key: key })

@@ -756,7 +756,7 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
     if (!this.shouldProcessQuery(q.filters)) return rebroadcast
     const query = new Query(this, q.ltime, q.name, q.payload, q.id, q.addr, q.port, q.sourceNode, this.now() + q.timeout / 1_000_000, q.relayFactor)
     if ((q.flags & QUERY_FLAG_ACK) !== 0) {
-      const ack: MessageQueryResponse = { ltime: q.ltime, id: q.id, from: this.name, flags: QUERY_FLAG_ACK, payload: Buffer.alloc(0) }
+      const ack: MessageQueryResponse = { ltime: q.ltime, id: q.id, from: this.name, flags: QUERY_FLAG_ACK, payload: null }
       this.sendQueryResponse(query, ack)
     }
     if (q.name.startsWith(INTERNAL_QUERY_PREFIX)) handleInternalQuery(this, query)
@@ -793,8 +793,9 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
       q.emit('ack', resp.from)
     } else {
       if (q.responses.has(resp.from)) return
-      q.responses.set(resp.from, resp.payload)
-      q.emit('response', resp.from, resp.payload)
+      const payload = resp.payload ?? Buffer.alloc(0)
+      q.responses.set(resp.from, payload)
+      q.emit('response', resp.from, payload)
     }
   }
 
