@@ -5,4 +5,4 @@
 export { SimNetwork, SimTransport } from './transport/sim.js'
 export type { SimNetworkOptions, SimNetworkStats } from './transport/sim.js'
 export { SimCluster, SimSerfCluster, simAddress } from './sim-cluster.js'
-export type { SimClusterOptions } from './sim-cluster.js'
+export type { SimClusterOptions, SimNetOptions } from './sim-cluster.js'

@@ -157,3 +157,68 @@ describe('serf on the simulated network', () => {
     }
   })
 })
+
+describe('serf ordering, deduplication and force-leave', () => {
+  const seed = Number(process.env.SEED ?? 6)
+
+  it('stale intents are ignored, duplicate events delivered once, the event iterator sees them', async () => {
+    const c = new SimSerfCluster({ seed })
+    const ac = new AbortController()
+    try {
+      await c.startAll(3, 3_000)
+      const s = c.nodes[0]!
+      const deliver = (b: Buffer): void => (s as unknown as { notifyMsg(b: Buffer): void }).notifyMsg(b)
+      const seen: string[] = []
+      const iterated = (async () => {
+        for await (const e of s.events(ac.signal)) if (e.type === 'user') seen.push(`${e.ltime}:${e.name}`)
+      })()
+      const ev = serfWire.encodeUserEvent({ ltime: 40, name: 'once', payload: Buffer.from('p'), cc: false })
+      deliver(ev)
+      deliver(ev)
+      deliver(serfWire.encodeUserEvent({ ltime: 40, name: 'other', payload: Buffer.from('p'), cc: false }))
+      expect(s.eventClock.time()).toBe(41)
+      // A leave intent older than what we know of node-1 changes nothing.
+      deliver(serfWire.encodeLeave({ ltime: 0, node: 'node-1', prune: false }))
+      expect(s.members().find((m) => m.name === 'node-1')?.status).toBe('alive')
+      // A newer one marks it leaving; a still newer join brings it back.
+      const t = s.clock.time()
+      deliver(serfWire.encodeLeave({ ltime: t + 5, node: 'node-1', prune: false }))
+      expect(s.members().find((m) => m.name === 'node-1')?.status).toBe('leaving')
+      deliver(serfWire.encodeJoin({ ltime: t + 6, node: 'node-1' }))
+      expect(s.members().find((m) => m.name === 'node-1')?.status).toBe('alive')
+      // Garbage is dropped.
+      deliver(Buffer.from([SerfMessageType.userEvent, 0xc1]))
+      deliver(Buffer.from([77, 1, 2]))
+      await c.run(10)
+      ac.abort()
+      await iterated
+      expect(seen).toEqual(['40:once', '40:other'])
+    } finally {
+      await c.shutdown()
+    }
+  })
+
+  it('removeFailedNode marks a failed node left, and prune forgets it', async () => {
+    const c = new SimSerfCluster({ seed })
+    try {
+      await c.startAll(4, 3_000)
+      await c.nodes[3]!.shutdown()
+      await c.nodes[2]!.shutdown()
+      await c.run(40_000)
+      const s = c.nodes[0]!
+      expect(s.members().find((m) => m.name === 'node-3')?.status, hint(seed)).toBe('failed')
+      const removed = s.removeFailedNode('node-3')
+      await c.run(2_000)
+      await removed
+      expect(s.members().find((m) => m.name === 'node-3')?.status).toBe('left')
+      expect(c.nodes[1]!.members().find((m) => m.name === 'node-3')?.status).toBe('left')
+      const pruned = s.removeFailedNode('node-2', true)
+      await c.run(2_000)
+      await pruned
+      expect(s.members().some((m) => m.name === 'node-2')).toBe(false)
+      expect(c.nodes[1]!.members().some((m) => m.name === 'node-2')).toBe(false)
+    } finally {
+      await c.shutdown()
+    }
+  })
+})

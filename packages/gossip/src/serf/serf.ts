@@ -1,4 +1,4 @@
-import { noopLogger, systemClock, systemRandom, TypedEmitter, type Clock, type Logger, type Metrics, type Random, type Timer } from '@nomadic/runtime'
+import { noopLogger, noopMetrics, systemClock, systemRandom, TypedEmitter, type Clock, type Logger, type Metrics, type Random, type Timer } from '@nomadic/runtime'
 import type { MemberlistConfig, Profile } from '../config.js'
 import { MessageType } from '../constants.js'
 import type { MergeDelegate, Node } from '../delegates.js'
@@ -21,6 +21,8 @@ import {
 import { decodeFirst } from '@nomadic/msgpack'
 import { handleInternalQuery, INTERNAL_QUERY_PREFIX } from './internal-query.js'
 import { Snapshotter } from './snapshot.js'
+import { CoalesceStage, MemberEventCoalescer, UserEventCoalescer } from './coalesce.js'
+import { resolveNameConflict } from './conflict.js'
 
 /** Member status as serf tracks it. */
 export type MemberStatus = 'none' | 'alive' | 'leaving' | 'left' | 'failed'
@@ -63,6 +65,14 @@ export const serfDefaults = {
   queryResponseSizeLimit: 1024,
   userEventSizeLimit: 512,
   maxQueueDepth: 4096,
+  /** Member-event coalescing window and quiet period (0 = off, serf's default). */
+  coalescePeriod: 0,
+  quiescentPeriod: 0,
+  /** Coalescing of user events sent with `coalesce` (0 = off). */
+  userCoalescePeriod: 0,
+  userQuiescentPeriod: 0,
+  /** Ask the cluster who owns our name when another node claims it (Nomad turns this off). */
+  enableNameConflictResolution: true,
 }
 
 /** Options of {@link Serf}. */
@@ -79,6 +89,8 @@ export interface SerfOptions extends Partial<typeof serfDefaults> {
   snapshotPath?: string
   /** Rejoin from the snapshot even after a graceful leave (Nomad sets this). */
   rejoinAfterLeave?: boolean
+  /** Called after a lost name-conflict vote, once this node has shut itself down. */
+  onNameConflictLost?: () => void
   clock?: Clock
   random?: Random
   logger?: Logger
@@ -188,18 +200,30 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
   private readonly snapshot: Snapshotter | undefined
   private readonly options: SerfOptions
   private readonly iterators = new Set<{ push: (e: SerfEvent) => void; wake: () => void }>()
+  private readonly metrics: Metrics
+  /** Coalescing stages between the state machine and the listeners, in delivery order. */
+  private readonly stages: CoalesceStage[] = []
+  private deliver: (e: SerfEvent) => void
 
   constructor(options: SerfOptions) {
     super()
     this.options = options
     this.name = options.name
-    const { name: _n, transport: _t, tags: _g, profile: _p, memberlist: _m, keyring: _k, merge: _d, snapshotPath: _s, rejoinAfterLeave: _r, clock: _c, random: _x, logger: _l, metrics: _y, ...rest } = options
+    const { name: _n, transport: _t, tags: _g, profile: _p, memberlist: _m, keyring: _k, merge: _d, snapshotPath: _s, rejoinAfterLeave: _r, onNameConflictLost: _o, clock: _c, random: _x, logger: _l, metrics: _y, ...rest } = options
     const given = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined))
     this.cfg = { ...serfDefaults, ...given }
     if (this.cfg.protocolVersion < 2 || this.cfg.protocolVersion > 5) throw new InvalidConfigError('protocolVersion must be in [2, 5]')
     this.time = options.clock ?? systemClock
     this.random = options.random ?? systemRandom
     this.logger = (options.logger ?? noopLogger).child({ component: 'serf', node: options.name })
+    this.metrics = options.metrics ?? noopMetrics
+    // Lamport times start at 1 so that a default join time of 0 is always old (as serf does).
+    this.clock.increment()
+    this.eventClock.increment()
+    this.queryClock.increment()
+    this.deliver = (e) => this.deliverToListeners(e)
+    if (this.cfg.userCoalescePeriod > 0 && this.cfg.userQuiescentPeriod > 0) this.addStage(new UserEventCoalescer(), this.cfg.userCoalescePeriod, this.cfg.userQuiescentPeriod)
+    if (this.cfg.coalescePeriod > 0 && this.cfg.quiescentPeriod > 0) this.addStage(new MemberEventCoalescer(), this.cfg.coalescePeriod, this.cfg.quiescentPeriod)
     this.tags = { ...(options.tags ?? {}) }
     if (this.encodedTags().length > 512) throw new MetaTooLargeError(this.encodedTags().length, 512)
     this.eventBuffer = new Array(this.cfg.eventBuffer).fill(null)
@@ -212,7 +236,7 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
     if (retransmit !== undefined) for (const q of [this.broadcasts, this.eventBroadcasts, this.queryBroadcasts]) q.retransmitMult = retransmit
     if (options.snapshotPath !== undefined) this.snapshot = new Snapshotter(options.snapshotPath, this.logger)
     const merge: MergeDelegate | undefined = options.merge === undefined ? undefined : {
-      notifyMerge: (peers) => options.merge!(peers.map((p) => this.memberFromNode(p, 'alive'))),
+      notifyMerge: (peers) => options.merge!(peers.map((p) => this.memberFromNode(p, p.state === 'left' ? 'left' : 'none'))),
     }
     this.memberlist = new Memberlist({
       name: options.name,
@@ -244,7 +268,7 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
         notifyUpdate: (n) => this.handleNodeUpdate(n),
       },
       conflict: {
-        notifyConflict: (existing, other) => this.logger.error(`Name conflict for '${existing.name}' both ${existing.addr}:${existing.port} and ${other.addr}:${other.port} are claiming`),
+        notifyConflict: (existing, other) => this.handleNodeConflict(existing, other),
       },
     })
   }

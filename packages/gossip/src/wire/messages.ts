@@ -77,7 +77,8 @@ export function decodeMap(buf: Buffer, offset = 0): { map: Record<string, unknow
   return { map: value as Record<string, unknown>, end }
 }
 
-function uint(m: Record<string, unknown>, key: string, max: number): number {
+/** @internal */
+export function uint(m: Record<string, unknown>, key: string, max: number): number {
   const v = m[key]
   if (v === undefined || v === null) return 0
   const n = typeof v === 'bigint' ? Number(v) : v
@@ -86,14 +87,16 @@ function uint(m: Record<string, unknown>, key: string, max: number): number {
   }
   return n
 }
-function str(m: Record<string, unknown>, key: string): string {
+/** @internal */
+export function str(m: Record<string, unknown>, key: string): string {
   const v = m[key]
   if (v === undefined || v === null) return ''
   if (typeof v === 'string') return v
   if (Buffer.isBuffer(v)) return v.toString('utf8')
   throw new MalformedMessageError(`field ${key} is not a string`)
 }
-function bytes(m: Record<string, unknown>, key: string): Buffer | null {
+/** @internal */
+export function bytes(m: Record<string, unknown>, key: string): Buffer | null {
   const v = m[key]
   if (v === undefined || v === null) return null
   if (Buffer.isBuffer(v)) return v
@@ -104,7 +107,8 @@ function bytes(m: Record<string, unknown>, key: string): Buffer | null {
   }
   throw new MalformedMessageError(`field ${key} is not a byte string`)
 }
-function bool(m: Record<string, unknown>, key: string): boolean {
+/** @internal */
+export function bool(m: Record<string, unknown>, key: string): boolean {
   const v = m[key]
   if (v === undefined || v === null) return false
   if (typeof v === 'boolean') return v
@@ -115,15 +119,16 @@ function bool(m: Record<string, unknown>, key: string): boolean {
 const U32 = 0xffffffff
 const U16 = 0xffff
 
-export function encodePing(p: Ping): Record<string, unknown> {
-  const out: Record<string, unknown> = { SeqNo: p.seqNo, Node: p.node }
+type SourceFields = Pick<Ping, 'sourceAddr' | 'sourcePort' | 'sourceNode'>
+
+// Source* are `omitempty` in Go: absent when empty, both ways.
+function writeSource(out: Record<string, unknown>, p: SourceFields): Record<string, unknown> {
   if (p.sourceAddr !== undefined && p.sourceAddr.length > 0) out.SourceAddr = p.sourceAddr
   if (p.sourcePort !== undefined && p.sourcePort !== 0) out.SourcePort = p.sourcePort
   if (p.sourceNode !== undefined && p.sourceNode !== '') out.SourceNode = p.sourceNode
   return out
 }
-export function decodePing(m: Record<string, unknown>): Ping {
-  const p: Ping = { seqNo: uint(m, 'SeqNo', U32), node: str(m, 'Node') }
+function readSource<T extends SourceFields>(m: Record<string, unknown>, p: T): T {
   const sa = bytes(m, 'SourceAddr')
   if (sa !== null && sa.length > 0) p.sourceAddr = sa
   const sp = uint(m, 'SourcePort', U16)
@@ -133,28 +138,24 @@ export function decodePing(m: Record<string, unknown>): Ping {
   return p
 }
 
+export function encodePing(p: Ping): Record<string, unknown> {
+  return writeSource({ SeqNo: p.seqNo, Node: p.node }, p)
+}
+export function decodePing(m: Record<string, unknown>): Ping {
+  return readSource<Ping>(m, { seqNo: uint(m, 'SeqNo', U32), node: str(m, 'Node') })
+}
+
 export function encodeIndirectPing(p: IndirectPingReq): Record<string, unknown> {
-  const out: Record<string, unknown> = { SeqNo: p.seqNo, Target: p.target, Port: p.port, Node: p.node, Nack: p.nack }
-  if (p.sourceAddr !== undefined && p.sourceAddr.length > 0) out.SourceAddr = p.sourceAddr
-  if (p.sourcePort !== undefined && p.sourcePort !== 0) out.SourcePort = p.sourcePort
-  if (p.sourceNode !== undefined && p.sourceNode !== '') out.SourceNode = p.sourceNode
-  return out
+  return writeSource({ SeqNo: p.seqNo, Target: p.target, Port: p.port, Node: p.node, Nack: p.nack }, p)
 }
 export function decodeIndirectPing(m: Record<string, unknown>): IndirectPingReq {
-  const p: IndirectPingReq = {
+  return readSource<IndirectPingReq>(m, {
     seqNo: uint(m, 'SeqNo', U32),
     target: bytes(m, 'Target') ?? Buffer.alloc(0),
     port: uint(m, 'Port', U16),
     node: str(m, 'Node'),
     nack: bool(m, 'Nack'),
-  }
-  const sa = bytes(m, 'SourceAddr')
-  if (sa !== null && sa.length > 0) p.sourceAddr = sa
-  const sp = uint(m, 'SourcePort', U16)
-  if (sp !== 0) p.sourcePort = sp
-  const sn = str(m, 'SourceNode')
-  if (sn !== '') p.sourceNode = sn
-  return p
+  })
 }
 
 export const encodeAck = (a: AckResp): Record<string, unknown> => ({ SeqNo: a.seqNo, Payload: a.payload })
