@@ -1,6 +1,6 @@
 import type { Random } from '@nomadic/runtime'
-import type { Allocation, AllocMetric, Constraint, Job, Plan, TaskGroup } from '@nomadic/structs'
-import { escapedConstraints } from '@nomadic/structs'
+import type { Allocation, AllocMetric, Constraint, Job, Node, Plan, TaskGroup } from '@nomadic/structs'
+import { escapedConstraints, NetworkIndex, nodeComparableReserved, nodeComparableResources, usedCpuMemDisk } from '@nomadic/structs'
 import type { State } from './interfaces.js'
 
 /** What is known of a computed node class for a job or task group. */
@@ -87,16 +87,96 @@ export function bump(map: Record<string, number> | null | undefined, key: string
   if (map != null) map[key] = (map[key] ?? 0) + 1
 }
 
+/**
+ * What a node would run if the plan so far committed, with its network index and resource
+ * totals: computed once and reused by every placement until the plan changes on that node.
+ */
+export interface NodeUsage {
+  /** How many placements, stops and preemptions of the plan on this node it reflects. */
+  placed: number
+  stops: number
+  preempts: number
+  proposed: Allocation[]
+  ids: Set<string>
+  /** The node's networks with the proposed allocations' ports and bandwidth marked used. */
+  netIdx: NetworkIndex
+  /** The node's reserved ports or the proposed allocations collide. */
+  collide: boolean
+  cpu: number
+  memory: number
+  disk: number
+  /** What the node offers after what it reserves. */
+  availCpu: number
+  availMemory: number
+  availDisk: number
+}
+
+function buildUsage(node: Node, proposed: Allocation[], placed: number, stops: number, preempts: number): NodeUsage {
+  const netIdx = new NetworkIndex()
+  const collide = netIdx.setNode(node) || netIdx.addAllocs(proposed)
+  const used = usedCpuMemDisk(proposed)
+  const total = nodeComparableResources(node)
+  const reserved = nodeComparableReserved(node)
+  return {
+    placed, stops, preempts,
+    proposed, ids: new Set(proposed.map((a) => a.ID)), netIdx, collide,
+    cpu: used.Flattened.Cpu.CpuShares,
+    memory: used.Flattened.Memory.MemoryMB,
+    disk: used.Shared.DiskMB,
+    availCpu: total.Flattened.Cpu.CpuShares - (reserved?.Flattened.Cpu.CpuShares ?? 0),
+    availMemory: total.Flattened.Memory.MemoryMB - (reserved?.Flattened.Memory.MemoryMB ?? 0),
+    availDisk: total.Shared.DiskMB - (reserved?.Shared.DiskMB ?? 0),
+  }
+}
+
+function foldIn(usage: NodeUsage, fresh: readonly Allocation[]): void {
+  usage.netIdx.addAllocs(fresh)
+  const used = usedCpuMemDisk(fresh)
+  usage.cpu += used.Flattened.Cpu.CpuShares
+  usage.memory += used.Flattened.Memory.MemoryMB
+  usage.disk += used.Shared.DiskMB
+  for (const a of fresh) {
+    usage.proposed.push(a)
+    usage.ids.add(a.ID)
+  }
+}
+
+/**
+ * Keeps each node's usage across evaluations while the state's allocations on it do not change
+ * (needs `State.nodeAllocsVersion`). A worker keeps one for its lifetime; it holds one entry per
+ * node.
+ */
+export class NodeUsageCache {
+  private readonly entries = new Map<string, { version: number; usage: NodeUsage }>()
+
+  get(nodeID: string, version: number): NodeUsage | undefined {
+    const e = this.entries.get(nodeID)
+    return e !== undefined && e.version === version ? e.usage : undefined
+  }
+
+  set(nodeID: string, version: number, usage: NodeUsage): void {
+    this.entries.set(nodeID, { version, usage })
+  }
+
+  /** Forgets everything (after a restore, when versions may repeat). */
+  clear(): void {
+    this.entries.clear()
+  }
+}
+
 /** Everything one evaluation's placement decisions share. */
 export class EvalContext {
   readonly eligibility = new EvalEligibility()
   metrics: AllocMetric = emptyMetric()
   private readonly regexps = new Map<string, RegExp | null>()
+  private readonly usage = new Map<string, NodeUsage>()
+  private readonly base = new Map<string, NodeUsage>()
 
   constructor(
     public state: State,
     readonly plan: Plan,
     readonly random: Random,
+    private readonly cache?: NodeUsageCache,
   ) {}
 
   resetMetrics(): void {
@@ -115,6 +195,51 @@ export class EvalContext {
       this.regexps.set(pattern, re)
     }
     return re
+  }
+
+  /**
+   * The node's {@link NodeUsage}. Nodes the plan has not touched share the state's usage (kept
+   * across evals by a {@link NodeUsageCache}); placements the plan adds are folded into a usage of
+   * this eval's own; anything else the plan changes on the node rebuilds that.
+   */
+  nodeUsage(node: Node): NodeUsage {
+    const plan = this.plan
+    const placed = plan.NodeAllocation?.[node.ID]
+    const stops = plan.NodeUpdate?.[node.ID]?.length ?? 0
+    const preempts = plan.NodePreemptions?.[node.ID]?.length ?? 0
+    const count = placed?.length ?? 0
+    if (count === 0 && stops === 0 && preempts === 0) return this.baseUsage(node)
+    const local = this.usage.get(node.ID)
+    if (local !== undefined && local.stops === stops && local.preempts === preempts) {
+      if (local.placed === count) return local
+      const fresh = placed!.slice(local.placed)
+      if (count > local.placed && fresh.every((a) => !local.ids.has(a.ID))) {
+        foldIn(local, fresh)
+        local.placed = count
+        return local
+      }
+    }
+    const usage = buildUsage(node, this.proposedAllocs(node.ID), count, stops, preempts)
+    this.usage.set(node.ID, usage)
+    return usage
+  }
+
+  // The usage of what the state alone runs on the node. Shared: never changed once built.
+  private baseUsage(node: Node): NodeUsage {
+    const version = this.state.nodeAllocsVersion?.(node.ID)
+    if (this.cache !== undefined && version !== undefined) {
+      const cached = this.cache.get(node.ID, version)
+      if (cached !== undefined) return cached
+      const usage = buildUsage(node, this.state.allocsByNodeTerminal(node.ID, false), 0, 0, 0)
+      this.cache.set(node.ID, version, usage)
+      return usage
+    }
+    let usage = this.base.get(node.ID)
+    if (usage === undefined) {
+      usage = buildUsage(node, this.state.allocsByNodeTerminal(node.ID, false), 0, 0, 0)
+      this.base.set(node.ID, usage)
+    }
+    return usage
   }
 
   /**

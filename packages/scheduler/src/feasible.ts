@@ -119,7 +119,7 @@ export class DistinctChecker {
     const hostsJob = jobLevel.some((c) => c.Operand === ConstraintDistinctHosts)
     const hostsGroup = groupLevel.some((c) => c.Operand === ConstraintDistinctHosts)
     if (hostsJob || hostsGroup) {
-      for (const a of this.ctx.proposedAllocs(node.ID)) {
+      for (const a of this.ctx.nodeUsage(node).proposed) {
         if (a.JobID !== job.ID || a.Namespace !== job.Namespace) continue
         if (hostsJob || a.TaskGroup === tg.Name) {
           return this.filtered('distinct_hosts')

@@ -17,7 +17,7 @@ import {
   planResultFullCommit,
   updateEvalModifyTime,
 } from '@nomadic/structs'
-import { EvalContext } from './context.js'
+import { EvalContext, type NodeUsageCache } from './context.js'
 import { SchedulerError } from './errors.js'
 import { readyNodesInDCs } from './feasible.js'
 import { randomUUID } from './ids.js'
@@ -30,6 +30,8 @@ import { Stack } from './stack.js'
 export interface SchedulerOptions {
   clock?: Clock
   random?: Random
+  /** Per-node work kept across evaluations; a worker passes the same one to every scheduler. */
+  usageCache?: NodeUsageCache
 }
 
 /** The trigger reasons a scheduler accepts (Nomad's list). */
@@ -83,7 +85,10 @@ export class GenericScheduler implements Scheduler {
   ) {
     this.clock = options.clock ?? systemClock
     this.random = options.random ?? systemRandom
+    this.usageCache = options.usageCache
   }
+
+  private readonly usageCache: NodeUsageCache | undefined
 
   private nowNanos(): number {
     return this.clock.now() * 1e6
@@ -136,7 +141,7 @@ export class GenericScheduler implements Scheduler {
     plan.SnapshotIndex = ev.SnapshotIndex
     this.failedTGAllocs = {}
     this.followups = []
-    const ctx = (this.ctx = new EvalContext(this.state, plan, this.random))
+    const ctx = (this.ctx = new EvalContext(this.state, plan, this.random, this.usageCache))
     const algorithm = this.state.schedulerConfig()?.SchedulerAlgorithm
     const stack = (this.stack = new Stack(ctx, this.batch ? 'batch' : 'service', algorithm === 'spread'))
     const stopped = this.job === undefined || this.job.Stop

@@ -31,6 +31,11 @@ export interface State {
   deploymentsByJobID(namespace: string, jobID: string, all: boolean): Deployment[]
   latestDeploymentByJobID(namespace: string, jobID: string): Deployment | undefined
   schedulerConfig(): SchedulerConfiguration | undefined
+  /**
+   * Optional: a number that changes whenever the allocations on the node change (the highest
+   * index that wrote one, say). With it, schedulers reuse per-node work across evaluations.
+   */
+  nodeAllocsVersion?(nodeID: string): number
 }
 
 /** What the planner answers a submitted plan with. */

@@ -1,5 +1,5 @@
-import type { Affinity, Allocation, AllocatedTaskResources, AllocatedSharedResources, Job, NetworkResource, Node, Spread, TaskGroup } from '@nomadic/structs'
-import { allocsFit, allocTerminal, NetworkAssignError, NetworkIndex, scoreFitBinPack, scoreFitSpread } from '@nomadic/structs'
+import type { Affinity, Allocation, AllocatedTaskResources, AllocatedSharedResources, ComparableResources, Job, NetworkResource, Node, Spread, TaskGroup, TaskLifecycleConfig } from '@nomadic/structs'
+import { allocComparableResources, allocTerminal, NetworkAssignError, NetworkIndex, scoreFitBinPack, scoreFitSpread } from '@nomadic/structs'
 import { bump, type EvalContext } from './context.js'
 import { nodeMatches, resolveTarget } from './constraint.js'
 
@@ -17,16 +17,24 @@ export interface RankedNode {
  * network index) and the fit score, or undefined (node exhausted) when they do not fit.
  */
 export function binPack(ctx: EvalContext, node: Node, tg: TaskGroup, spreadAlgorithm: boolean): RankedNode | undefined {
-  const proposed = ctx.proposedAllocs(node.ID)
-  const netIdx = new NetworkIndex()
-  if (netIdx.setNode(node) || netIdx.addAllocs(proposed)) return exhausted(ctx, node, 'network: port collision')
+  const usage = ctx.nodeUsage(node)
+  if (usage.collide) return exhausted(ctx, node, 'network: port collision')
 
-  const assign = (asks: readonly NetworkResource[] | null | undefined): NetworkResource[] | string => {
+  const asks = (tg.Networks?.length ?? 0) + (tg.Tasks ?? []).reduce((n, t) => n + (t.Resources?.Networks?.length ?? 0), 0)
+  // One ask needs nothing marked before it is assigned, so the shared index serves; several must
+  // see each other's ports, so they get an index of their own.
+  let netIdx = usage.netIdx
+  if (asks > 1) {
+    netIdx = new NetworkIndex()
+    netIdx.setNode(node)
+    netIdx.addAllocs(usage.proposed)
+  }
+  const assign = (list: readonly NetworkResource[] | null | undefined): NetworkResource[] | string => {
     const out: NetworkResource[] = []
-    for (const ask of asks ?? []) {
+    for (const ask of list ?? []) {
       try {
         const offer = netIdx.assignNetwork(ask, ctx.random)
-        netIdx.addReserved(offer)
+        if (asks > 1) netIdx.addReserved(offer)
         out.push(offer)
       } catch (err) {
         if (err instanceof NetworkAssignError) return `network: ${err.reason}`
@@ -39,6 +47,7 @@ export function binPack(ctx: EvalContext, node: Node, tg: TaskGroup, spreadAlgor
   const groupNetworks = assign(tg.Networks)
   if (typeof groupNetworks === 'string') return exhausted(ctx, node, groupNetworks)
   const tasks: Record<string, AllocatedTaskResources> = {}
+  const lifecycles: Record<string, TaskLifecycleConfig | null> = {}
   for (const task of tg.Tasks ?? []) {
     const networks = assign(task.Resources?.Networks)
     if (typeof networks === 'string') return exhausted(ctx, node, networks)
@@ -47,12 +56,18 @@ export function binPack(ctx: EvalContext, node: Node, tg: TaskGroup, spreadAlgor
       Memory: { MemoryMB: task.Resources?.MemoryMB ?? 0 },
       Networks: networks,
     }
+    lifecycles[task.Name] = task.Lifecycle ?? null
   }
   const shared: AllocatedSharedResources = { DiskMB: tg.EphemeralDisk?.SizeMB ?? 0, Networks: groupNetworks }
-  const candidate = { AllocatedResources: { Tasks: tasks, Shared: shared } } as unknown as Allocation
-  const fit = allocsFit(node, [...proposed, candidate], netIdx, false)
-  if (!fit.fits) return exhausted(ctx, node, fit.dimension)
-  const score = spreadAlgorithm ? scoreFitSpread(node, fit.used) : scoreFitBinPack(node, fit.used)
+  const ask = allocComparableResources({ AllocatedResources: { Tasks: tasks, TaskLifecycles: lifecycles, Shared: shared } })
+  const cpu = usage.cpu + ask.Flattened.Cpu.CpuShares
+  const memory = usage.memory + ask.Flattened.Memory.MemoryMB
+  if (cpu > usage.availCpu) return exhausted(ctx, node, 'cpu')
+  if (memory > usage.availMemory) return exhausted(ctx, node, 'memory')
+  if (usage.disk + ask.Shared.DiskMB > usage.availDisk) return exhausted(ctx, node, 'disk')
+  if (asks > 1 && netIdx.overcommitted()) return exhausted(ctx, node, 'bandwidth exceeded')
+  const util = { Flattened: { Cpu: { CpuShares: cpu }, Memory: { MemoryMB: memory } }, Shared: { DiskMB: 0 } } as ComparableResources
+  const score = spreadAlgorithm ? scoreFitSpread(node, util) : scoreFitBinPack(node, util)
   return { node, scores: [score], finalScore: score, tasks, shared }
 }
 
@@ -66,7 +81,7 @@ function exhausted(ctx: EvalContext, node: Node, dimension: string): undefined {
 /** Job anti-affinity: a penalty for every allocation of the same group already on the node. */
 export function jobAntiAffinity(ctx: EvalContext, option: RankedNode, job: Job, tg: TaskGroup): void {
   let collisions = 0
-  for (const a of ctx.proposedAllocs(option.node.ID)) {
+  for (const a of ctx.nodeUsage(option.node).proposed) {
     if (a.JobID === job.ID && a.TaskGroup === tg.Name) collisions++
   }
   if (collisions > 0) option.scores.push(-(collisions + 1) / Math.max(1, tg.Count))

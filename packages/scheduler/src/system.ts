@@ -49,7 +49,10 @@ export class SystemScheduler implements Scheduler {
   constructor(private state: State, private readonly planner: Planner, options: SchedulerOptions = {}) {
     this.clock = options.clock ?? systemClock
     this.random = options.random ?? systemRandom
+    this.usageCache = options.usageCache
   }
+
+  private readonly usageCache: SchedulerOptions['usageCache']
 
   async process(ev: Evaluation): Promise<void> {
     this.ev = ev
@@ -80,7 +83,7 @@ export class SystemScheduler implements Scheduler {
     const job = (this.job = this.state.jobByID(ev.Namespace, ev.JobID))
     const plan = (this.plan = makePlan(ev, job ?? null))
     plan.SnapshotIndex = ev.SnapshotIndex
-    const ctx = (this.ctx = new EvalContext(this.state, plan, this.random))
+    const ctx = (this.ctx = new EvalContext(this.state, plan, this.random, this.usageCache))
     const stack = new Stack(ctx, 'system', this.state.schedulerConfig()?.SchedulerAlgorithm === 'spread')
     const stopped = job === undefined || job.Stop
     if (!stopped) stack.setJob(job)

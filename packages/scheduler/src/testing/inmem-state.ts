@@ -16,6 +16,8 @@ export class InmemState implements State {
   private readonly byNode = new Map<string, Map<string, Allocation>>()
   private readonly byJob = new Map<string, Map<string, Allocation>>()
   private readonly deploymentMap = new Map<string, Deployment>()
+  private readonly nodeVersions = new Map<string, number>()
+  private writes = 0
   config: SchedulerConfiguration | undefined
   index = 0
 
@@ -42,6 +44,10 @@ export class InmemState implements State {
     const out: Allocation[] = []
     for (const a of this.byNode.get(nodeID)?.values() ?? []) if (allocTerminal(a) === terminal) out.push(a)
     return out
+  }
+
+  nodeAllocsVersion(nodeID: string): number {
+    return this.nodeVersions.get(nodeID) ?? 0
   }
 
   allocByID(id: string): Allocation | undefined {
@@ -147,7 +153,11 @@ export class InmemState implements State {
 
   private putAlloc(a: Allocation): void {
     const before = this.allocMap.get(a.ID)
-    if (before !== undefined && before.NodeID !== a.NodeID) this.byNode.get(before.NodeID)?.delete(a.ID)
+    if (before !== undefined && before.NodeID !== a.NodeID) {
+      this.byNode.get(before.NodeID)?.delete(a.ID)
+      this.nodeVersions.set(before.NodeID, ++this.writes)
+    }
+    this.nodeVersions.set(a.NodeID, ++this.writes)
     this.allocMap.set(a.ID, a)
     let node = this.byNode.get(a.NodeID)
     if (node === undefined) this.byNode.set(a.NodeID, (node = new Map()))

@@ -12,18 +12,21 @@ export interface PortRandom {
   int(n: number): number
 }
 
-/** A set of ports 0..65535 as a bitmap (8 KiB). */
+/**
+ * A set of ports. A node uses a few dozen ports at most, so a hash set is far cheaper to build
+ * for every candidate node than a 65,536-bit map (which cost 8 KiB of zeroed memory each).
+ */
 class PortSet {
-  private readonly bits = new Uint8Array(MaxValidPort >> 3)
+  private readonly ports = new Set<number>()
   has(port: number): boolean {
-    return (this.bits[port >> 3]! & (1 << (port & 7))) !== 0
+    return this.ports.has(port)
   }
   add(port: number): void {
-    this.bits[port >> 3]! |= 1 << (port & 7)
+    this.ports.add(port)
   }
   copy(): PortSet {
     const c = new PortSet()
-    c.bits.set(this.bits)
+    for (const p of this.ports) c.ports.add(p)
     return c
   }
 }
@@ -113,13 +116,15 @@ export class NetworkIndex {
   addReserved(n: NetworkResource): boolean {
     const used = this.portsFor(n.IP)
     let collide = false
-    for (const port of [...(n.ReservedPorts ?? []), ...(n.DynamicPorts ?? [])]) {
-      if (port.Value < 0 || port.Value >= MaxValidPort) {
-        collide = true
-        continue
+    for (const list of [n.ReservedPorts, n.DynamicPorts]) {
+      for (const port of list ?? []) {
+        if (port.Value < 0 || port.Value >= MaxValidPort) {
+          collide = true
+          continue
+        }
+        if (used.has(port.Value)) collide = true
+        else used.add(port.Value)
       }
-      if (used.has(port.Value)) collide = true
-      else used.add(port.Value)
     }
     this.usedBandwidth.set(n.Device, (this.usedBandwidth.get(n.Device) ?? 0) + n.MBits)
     return collide
