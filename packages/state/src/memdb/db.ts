@@ -7,7 +7,11 @@ import { KEY_SEPARATOR, WatchRegistry, watchSlot, type ChangeSet, type WatchSet 
  */
 export interface IndexSchema<T> {
   key(obj: T): string | undefined
-  /** A unique index holds one object per key; a non-unique one appends the primary key. */
+  /**
+   * A unique index maps each key to one object. A non-unique one maps each key to a tree of
+   * the objects with that key, ordered by primary key: an object's place is `key \0 primary`,
+   * without the write path ever building that string.
+   */
   unique: boolean
 }
 
@@ -17,8 +21,12 @@ export interface TableSchema<T = unknown> {
   indexes: { id: IndexSchema<T> } & Record<string, IndexSchema<T>>
 }
 
-/** The trees of one table, one per index, keyed by index name. Never mutated once committed. */
+/**
+ * The trees of one table, one per index, keyed by index name: key → object for unique indexes,
+ * key → (primary → object) for non-unique ones. Never mutated once a snapshot has seen them.
+ */
 type TableTrees = Record<string, Tree<unknown>>
+type Inner = Tree<unknown>
 
 /** The committed state of the whole database: a new object on every commit. */
 export interface DBRoot {
@@ -54,9 +62,6 @@ export function compoundKey(...parts: string[]): string {
   return parts.join(KEY_SEPARATOR)
 }
 
-function storedKey(schema: IndexSchema<unknown>, indexKey: string, primary: string): string {
-  return schema.unique ? indexKey : indexKey + KEY_SEPARATOR + primary
-}
 
 /**
  * A read view of one committed root: every read is immutable, whatever is written later.
@@ -93,28 +98,48 @@ export class ReadView {
   /** The object whose unique `index` key is `key` (go-memdb First on a unique index). */
   get<T>(table: string, index: string, key: string, ws?: WatchSet): T | undefined {
     const tree = this.tree(table, index)
+    if (!this.db.indexSchema(table, index).unique) throw new SchemaError(`index ${table}.${index} is not unique`)
     ws && this.db.registry.register(ws, table, index, 'exact', key, this.root.version)
     return tree.get(key) as T | undefined
   }
 
   /** Every object whose `index` key equals `key`, in primary-key order for non-unique indexes. */
   getAll<T>(table: string, index: string, key: string, ws?: WatchSet): T[] {
-    const schema = this.db.indexSchema(table, index)
-    if (schema.unique) {
+    if (this.db.indexSchema(table, index).unique) {
       const one = this.get<T>(table, index, key, ws)
       return one === undefined ? [] : [one]
     }
-    return this.byPrefix<T>(table, index, key + KEY_SEPARATOR, ws)
+    const tree = this.tree(table, index)
+    ws && this.db.registry.register(ws, table, index, 'prefix', key + KEY_SEPARATOR, this.root.version)
+    const inner = tree.get(key) as Inner | undefined
+    return inner === undefined ? [] : (inner.valuesArray() as T[])
   }
 
-  /** Every object whose stored `index` key starts with `prefix`, in key order. */
+  /**
+   * Every object whose place in `index` starts with `prefix`, in key order. On a non-unique
+   * index the prefix may cover the index key and the separator after it, not the primary key.
+   */
   byPrefix<T>(table: string, index: string, prefix: string, ws?: WatchSet): T[] {
     const tree = this.tree(table, index)
     ws && this.db.registry.register(ws, table, index, 'prefix', prefix, this.root.version)
     const out: T[] = []
-    forPrefix(tree, prefix, (_k, v) => {
-      out.push(v as T)
-    })
+    if (this.db.indexSchema(table, index).unique) {
+      forPrefix(tree, prefix, (_k, v) => {
+        out.push(v as T)
+      })
+      return out
+    }
+    const collect = (inner: Inner): void => {
+      inner.forEach((v) => {
+        out.push(v as T)
+      })
+    }
+    // The key that equals the prefix less its trailing separator sorts before the others.
+    if (prefix.endsWith(KEY_SEPARATOR)) {
+      const exact = tree.get(prefix.slice(0, -1)) as Inner | undefined
+      if (exact !== undefined) collect(exact)
+    }
+    forPrefix(tree, prefix, (_k, inner) => collect(inner as Inner))
     return out
   }
 
@@ -144,6 +169,8 @@ export class WriteTxn extends ReadView {
    * before (undefined when the key was absent), to keep garbage low on the write path.
    */
   private readonly undo: unknown[] = []
+  /** Groups of non-unique indexes created or cloned by this transaction: written in place. */
+  private readonly ownGroups = new WeakSet<Inner>()
   private done = false
 
   constructor(db: MemDB, base: DBRoot) {
@@ -171,23 +198,23 @@ export class WriteTxn extends ReadView {
       const tree = trees[name]!
       const oldKey = existing === undefined ? undefined : index.key(existing)
       const newKey = index.key(obj)
-      const oldStored = oldKey === undefined ? undefined : storedKey(index, oldKey, primary)
-      const newStored = newKey === undefined ? undefined : storedKey(index, newKey, primary)
-      if (oldStored !== undefined && oldStored !== newStored) {
-        this.remove(table, tree, oldStored, existing)
-        this.record(table, name, oldStored)
+      if (!index.unique) {
+        if (oldKey !== undefined && oldKey !== newKey) this.removeFromGroup(table, name, tree, oldKey, primary)
+        if (newKey !== undefined) this.addToGroup(table, name, tree, newKey, primary, obj)
+        continue
       }
-      if (newStored !== undefined) {
-        // What the key held before: only a unique secondary index needs a lookup (a non-unique
-        // key ends with the primary key, so only this object can have held it).
-        const holder =
-          name === 'id' || !index.unique ? (oldStored === newStored ? existing : undefined) : tree.get(newStored)
-        if (index.unique && name !== 'id' && oldStored !== newStored && holder !== undefined) {
+      if (oldKey !== undefined && oldKey !== newKey) {
+        this.remove(table, tree, oldKey, existing)
+        this.record(table, name, false, oldKey)
+      }
+      if (newKey !== undefined) {
+        const holder = name === 'id' ? existing : tree.get(newKey)
+        if (name !== 'id' && oldKey !== newKey && holder !== undefined) {
           throw new SchemaError(`duplicate key ${JSON.stringify(newKey)} in unique index ${table}.${name}`)
         }
-        if (this.inPlaceTables.has(table)) this.undo.push(tree, newStored, holder)
-        tree.set(newStored, obj)
-        this.record(table, name, newStored)
+        if (this.inPlaceTables.has(table)) this.undo.push(tree, newKey, holder)
+        tree.set(newKey, obj)
+        this.record(table, name, false, newKey)
       }
     }
   }
@@ -203,9 +230,12 @@ export class WriteTxn extends ReadView {
       const index = schema.indexes[name]!
       const key = index.key(existing)
       if (key === undefined) continue
-      const stored = storedKey(index, key, primary)
-      this.remove(table, trees[name]!, stored, existing)
-      this.record(table, name, stored)
+      if (index.unique) {
+        this.remove(table, trees[name]!, key, existing)
+        this.record(table, name, false, key)
+      } else {
+        this.removeFromGroup(table, name, trees[name]!, key, primary)
+      }
     }
     return existing
   }
@@ -243,6 +273,34 @@ export class WriteTxn extends ReadView {
     tree.delete(key)
   }
 
+  /**
+   * The group of objects under `key` in a non-unique index, ready to write: a group first
+   * written in this transaction is cloned (O(1), copy-on-write) and the clone put in its place,
+   * so the group a snapshot holds never changes.
+   */
+  private group(table: string, tree: Tree<unknown>, key: string, create: boolean): Inner | undefined {
+    const current = tree.get(key) as Inner | undefined
+    if (current !== undefined && this.ownGroups.has(current)) return current
+    if (current === undefined && !create) return undefined
+    const group = current === undefined ? emptyTree<unknown>() : current.clone()
+    this.ownGroups.add(group)
+    if (this.inPlaceTables.has(table)) this.undo.push(tree, key, current)
+    tree.set(key, group)
+    return group
+  }
+
+  private addToGroup(table: string, index: string, tree: Tree<unknown>, key: string, primary: string, obj: unknown): void {
+    this.group(table, tree, key, true)!.set(primary, obj)
+    this.record(table, index, true, key, primary)
+  }
+
+  private removeFromGroup(table: string, index: string, tree: Tree<unknown>, key: string, primary: string): void {
+    const group = this.group(table, tree, key, false)
+    if (group === undefined || !group.delete(primary)) return
+    if (group.size === 0) tree.delete(key) // the undo entry of group() restores the original
+    this.record(table, index, true, key, primary)
+  }
+
   private ensureOpen(): void {
     if (this.done) throw new SchemaError('transaction already committed or aborted')
   }
@@ -261,14 +319,15 @@ export class WriteTxn extends ReadView {
     return this.tables.get(table)!
   }
 
-  private record(table: string, index: string, key: string): void {
+  private record(table: string, index: string, paired: boolean, key: string, primary?: string): void {
     const slot = watchSlot(table, index)
-    let keys = this.changes.get(slot)
-    if (keys === undefined) {
-      keys = []
-      this.changes.set(slot, keys)
+    let changed = this.changes.get(slot)
+    if (changed === undefined) {
+      changed = { paired, keys: [] }
+      this.changes.set(slot, changed)
     }
-    keys.push(key)
+    if (paired) changed.keys.push(key, primary!)
+    else changed.keys.push(key)
   }
 }
 

@@ -10,8 +10,28 @@ export type WakeReason = 'changed' | 'timeout' | 'abandoned'
 /** How a read depends on an index: one exact key, or every key under a prefix. */
 export type WatchKind = 'exact' | 'prefix'
 
-/** The keys a commit changed: `table\0index` → stored index keys (before and after the write). */
-export type ChangeSet = Map<string, string[]>
+/**
+ * The keys one index changed in a commit (before and after images). For a non-unique index the
+ * keys come in pairs, index key then primary key (the object's place is `key \0 primary`), so
+ * the write path never builds the joined string.
+ */
+export interface ChangedKeys {
+  paired: boolean
+  keys: string[]
+}
+
+/** The keys a commit changed, by `table\0index`. */
+export type ChangeSet = Map<string, ChangedKeys>
+
+/** Calls `fn` with each changed key as one string (joins pairs; for the rare slow paths). */
+function forEachJoined(changed: ChangedKeys, fn: (key: string) => boolean | void): boolean {
+  const { keys, paired } = changed
+  for (let i = 0; i < keys.length; i += paired ? 2 : 1) {
+    const key = paired ? keys[i]! + KEY_SEPARATOR + keys[i + 1]! : keys[i]!
+    if (fn(key) === true) return true
+  }
+  return false
+}
 
 interface Registration {
   slot: string
@@ -117,10 +137,13 @@ export class WatchRegistry {
     if (this.log.length > CHANGE_LOG_LENGTH) this.log.shift()
     if (this.slots.size === 0) return
     const woken = new Set<WatchSet>()
-    for (const [slot, keys] of changes) {
+    for (const [slot, changed] of changes) {
       const watches = this.slots.get(slot)
       if (watches === undefined) continue
-      for (const key of keys) collectMatches(watches, key, woken)
+      const { keys, paired } = changed
+      for (let i = 0; i < keys.length; i += paired ? 2 : 1) {
+        collectMatches(watches, keys[i]!, paired ? keys[i + 1]! : undefined, woken)
+      }
     }
     for (const ws of woken) ws.fire('changed')
   }
@@ -142,31 +165,33 @@ export class WatchRegistry {
     if (oldest === undefined || oldest.version > readVersion + 1) return true
     for (const entry of this.log) {
       if (entry.version <= readVersion) continue
-      const keys = entry.changes.get(slot)
-      if (keys === undefined) continue
-      for (const changed of keys) {
-        if (kind === 'exact' ? changed === key : changed.startsWith(key)) return true
-      }
+      const changed = entry.changes.get(slot)
+      if (changed === undefined) continue
+      if (forEachJoined(changed, (k) => (kind === 'exact' ? k === key : k.startsWith(key)))) return true
     }
     return false
   }
 }
 
-function collectMatches(watches: IndexWatches, key: string, into: Set<WatchSet>): void {
-  const exact = watches.exact.get(key)
-  if (exact !== undefined) for (const ws of exact) into.add(ws)
+/** Adds the watch sets that a change of `key` (or of the pair `key`, `primary`) wakes. */
+function collectMatches(watches: IndexWatches, key: string, primary: string | undefined, into: Set<WatchSet>): void {
+  const add = (set: Set<WatchSet> | undefined): void => {
+    if (set !== undefined) for (const ws of set) into.add(ws)
+  }
+  const joined = primary === undefined ? key : undefined
+  if (watches.exact.size > 0) add(watches.exact.get(joined ?? key + KEY_SEPARATOR + primary))
   if (watches.boundary.size > 0) {
-    const whole = watches.boundary.get('')
-    if (whole !== undefined) for (const ws of whole) into.add(ws)
-    let at = key.indexOf(KEY_SEPARATOR)
+    add(watches.boundary.get(''))
+    const full = joined ?? key + KEY_SEPARATOR + primary
+    let at = full.indexOf(KEY_SEPARATOR)
     while (at !== -1) {
-      const set = watches.boundary.get(key.slice(0, at + 1))
-      if (set !== undefined) for (const ws of set) into.add(ws)
-      at = key.indexOf(KEY_SEPARATOR, at + 1)
+      add(watches.boundary.get(full.slice(0, at + 1)))
+      at = full.indexOf(KEY_SEPARATOR, at + 1)
     }
   }
-  for (const [prefix, set] of watches.free) {
-    if (key.startsWith(prefix)) for (const ws of set) into.add(ws)
+  if (watches.free.size > 0) {
+    const full = joined ?? key + KEY_SEPARATOR + primary
+    for (const [prefix, set] of watches.free) if (full.startsWith(prefix)) add(set)
   }
 }
 
