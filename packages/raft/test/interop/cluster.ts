@@ -97,7 +97,7 @@ export class RaftNodeProcess {
   }
 
   /** Starts (or restarts) the process with the same ports and data directory. */
-  start(options: { bootstrap?: boolean } = {}): void {
+  start(options: { bootstrap?: boolean; env?: Record<string, string> } = {}): void {
     const { spec } = this
     const args = [
       '-id', spec.id, '-bind', this.raftAddr, '-http', `127.0.0.1:${spec.httpPort}`,
@@ -105,7 +105,7 @@ export class RaftNodeProcess {
     ]
     if (options.bootstrap) args.push('-bootstrap')
     const [cmd, pre] = spec.kind === 'go' ? [buildGo('raftnode-go'), []] : [process.execPath, [tsNode]]
-    const child = spawn(cmd, [...pre, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...this.cluster.env } })
+    const child = spawn(cmd, [...pre, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...this.cluster.env, ...options.env } })
     child.stderr!.on('data', (c: Buffer) => {
       this.stderr = (this.stderr + c.toString()).slice(-20_000)
     })

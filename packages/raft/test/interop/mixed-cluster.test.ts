@@ -3,8 +3,10 @@
  * leads the other, a leader killed mid-load is replaced, and a follower far behind catches up
  * by InstallSnapshot from the other implementation. Every FSM ends with the same count and hash.
  */
+import { readFileSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { Cluster, ensureBuilt, sleep, type Kind } from './cluster.js'
+import { Cluster, ensureBuilt, sleep, type Kind, type RaftNodeProcess } from './cluster.js'
 import { buildGo, haveGo } from './go.js'
 
 describe.skipIf(!haveGo())('mixed TypeScript / hashicorp clusters', () => {
@@ -56,22 +58,27 @@ describe.skipIf(!haveGo())('mixed TypeScript / hashicorp clusters', () => {
 
   for (const [leaderKind, laggardKind] of [['go', 'ts'], ['ts', 'go']] as Array<[Kind, Kind]>) {
     it(`a ${laggardKind} follower far behind catches up by InstallSnapshot from a ${leaderKind} leader`, async () => {
-      cluster = await Cluster.create([leaderKind, leaderKind, laggardKind], 'mem', {
+      cluster = await Cluster.create([leaderKind, leaderKind, laggardKind], 'disk', {
         RAFTNODE_SNAPSHOT_INTERVAL_MS: '100',
         RAFTNODE_SNAPSHOT_THRESHOLD: '500',
         RAFTNODE_TRAILING_LOGS: '100',
       })
-      const [n1, n2, n3] = cluster.nodes as [typeof cluster.nodes[0], typeof cluster.nodes[0], typeof cluster.nodes[0]]
+      const [n1, n2, n3] = cluster.nodes as [RaftNodeProcess, RaftNodeProcess, RaftNodeProcess]
       n1.start({ bootstrap: true })
       n2.start({ bootstrap: true })
       const leader = await cluster.waitLeader(20_000, [n1, n2])
       expect((await leader.load(3000, 128, 64)).errors).toBe(0)
       // Give the leader time to snapshot and compact past what a fresh node could replay.
       await sleep(1500)
-      n3.start() // empty: everything it gets comes from the leader
+      // Empty, and never snapshotting by itself: a snapshot in its store came from the leader.
+      n3.start({ env: { RAFTNODE_SNAPSHOT_THRESHOLD: '100000000', RAFTNODE_SNAPSHOT_INTERVAL_MS: '600000' } })
       const states = await cluster.waitConverged(3000)
       expect(states.map((s) => s.count)).toEqual([3000, 3000, 3000])
       expect(new Set(states.map((s) => s.hash)).size).toBe(1)
+      const installed = readdirSync(join(n3.spec.dir, 'snapshots')).filter((d) => !d.endsWith('.tmp'))
+      expect(installed.length).toBe(1)
+      const meta = JSON.parse(readFileSync(join(n3.spec.dir, 'snapshots', installed[0]!, 'meta.json'), 'utf8')) as { Index: number }
+      expect(meta.Index).toBeGreaterThan(500)
     })
   }
 })
