@@ -604,9 +604,10 @@ export class Raft extends TypedEmitter<RaftEvents> {
     for (const c of this.pendingChanges.splice(0)) c.future.reject(new ShutdownError())
     for (const w of this.waiters) w.reject(new ShutdownError())
     this.waiters.clear()
+    // Closing the transport first ends any snapshot stream a task may be reading from.
+    await this.transport.close()
     await this.runner.stop()
     await this.main.idle()
-    await this.transport.close()
   }
 
   // ---- helpers --------------------------------------------------------------------------------
