@@ -4,6 +4,7 @@ import {
   allocTerminal,
   NodeSchedulingIneligible,
   NodeStatusReady,
+  planResultIsNoOp,
 } from '@nomadic/structs'
 import { PlannerError } from './errors.js'
 import type { PlanSnapshot } from './snapshot.js'
@@ -51,6 +52,9 @@ export function evaluateNodePlan(snap: PlanSnapshot, plan: Plan, nodeID: string)
   const { fits, dimension } = allocsFit(node, proposed, undefined, true)
   return { fit: fits, reason: fits ? '' : dimension }
 }
+
+/** Whether a result commits nothing at all (structs' `planResultIsNoOp`). */
+export const isNoOp = planResultIsNoOp
 
 /**
  * Evaluates a plan against a snapshot and returns what may commit. Nodes that do not fit are left
@@ -103,13 +107,6 @@ export async function evaluatePlan(snap: PlanSnapshot, plan: Plan, options: Eval
     if (result.Deployment) dropUnplacedCanaries(result.Deployment, result)
   }
   return result
-}
-
-/** Whether a result commits nothing at all. */
-export function isNoOp(result: PlanResult): boolean {
-  const empty = (m: Record<string, unknown[]> | null | undefined): boolean => Object.keys(m ?? {}).length === 0
-  return empty(result.NodeUpdate) && empty(result.NodeAllocation) && empty(result.NodePreemptions) &&
-    result.Deployment == null && (result.DeploymentUpdates?.length ?? 0) === 0
 }
 
 // The nodes are evaluated by a bounded pool of workers: with an async state behind the snapshot
