@@ -101,7 +101,7 @@ describe('NetworkTransport over TCP', () => {
     const beats: RPC[] = []
     server.setHeartbeatHandler((rpc) => {
       beats.push(rpc)
-      rpc.respond({ ProtocolVersion: 3, Term: 4, LastLog: 0, Success: true, NoRetryBackoff: false })
+      if (rpc.type === 0) rpc.respond({ ProtocolVersion: 3, Term: 4, LastLog: 0, Success: true, NoRetryBackoff: false })
     })
     await client.appendEntries('s', server.localAddr(), ae({ PrevLogEntry: 0, PrevLogTerm: 0, Entries: [], LeaderCommitIndex: 0 }))
     await client.appendEntries('s', server.localAddr(), ae({ PrevLogEntry: 0, PrevLogTerm: 0, Entries: [], LeaderCommitIndex: 1 }))
