@@ -1,5 +1,7 @@
 import type { Query, Serf } from './serf.js'
-import { decodeKeyRequest, encodeKeyResponse, type NodeKeyResponse } from './messages.js'
+import { ipToBytes } from '../wire/ip.js'
+import { MEMBER_STATUS_CODE } from './member-status.js'
+import { decodeKeyRequest, encodeConflictResponse, encodeKeyResponse, type NodeKeyResponse } from './messages.js'
 
 /** Queries serf answers itself; they never reach the application. */
 export const INTERNAL_QUERY_PREFIX = '_serf_'
@@ -8,10 +10,14 @@ export const internalQueryName = (name: string): string => INTERNAL_QUERY_PREFIX
 // list-keys answers are cut to fit the response size limit (keys are ≥ 25 bytes in base64).
 const MIN_ENCODED_KEY_LENGTH = 25
 
-/** Answers `_serf_` queries: ping, conflict (no answer, name conflict resolution is off), keyring. */
+/** Answers `_serf_` queries: ping (nothing to say), conflict (who holds a name), the keyring. */
 export function handleInternalQuery(serf: Serf, q: Query): void {
   const op = q.name.slice(INTERNAL_QUERY_PREFIX.length)
-  if (op === 'ping' || op === 'conflict') return
+  if (op === 'ping') return
+  if (op === 'conflict') {
+    answerConflict(serf, q)
+    return
+  }
   if (op !== 'install-key' && op !== 'use-key' && op !== 'remove-key' && op !== 'list-keys') return
   const resp: NodeKeyResponse = { result: false, message: '', keys: [], primaryKey: '' }
   const ring = serf.keyring()
@@ -50,5 +56,22 @@ export function handleInternalQuery(serf: Serf, q: Query): void {
     q.respond(encodeKeyResponse(resp))
   } catch {
     // past the deadline: the originator counts us as missing
+  }
+}
+
+/** Tells the asker what we know of the contested name; the node it is about stays silent. */
+function answerConflict(serf: Serf, q: Query): void {
+  const node = q.payload.toString('utf8')
+  if (node === serf.name) return
+  const m = serf.memberState(node)
+  const wire = m === undefined ? null : {
+    name: m.name, addr: ipToBytes(m.addr), port: m.port, tags: m.tags, status: MEMBER_STATUS_CODE[m.status],
+    protocolMin: m.protocolMin, protocolMax: m.protocolMax, protocolCur: m.protocolCur,
+    delegateMin: m.delegateMin, delegateMax: m.delegateMax, delegateCur: m.delegateCur,
+  }
+  try {
+    q.respond(encodeConflictResponse(wire))
+  } catch {
+    // past the deadline or too large: the asker counts one answer fewer
   }
 }

@@ -178,8 +178,10 @@ export function encodeConflictResponse(m: WireMember | null): Buffer {
     DelegateMin: m.delegateMin, DelegateMax: m.delegateMax, DelegateCur: m.delegateCur,
   })
 }
-export function decodeConflictResponse(buf: Buffer): WireMember {
+/** Decodes a conflict-resolution answer; null when the node knew nothing of the name. */
+export function decodeConflictResponse(buf: Buffer): WireMember | null {
   if (buf[0] !== SerfMessageType.conflictResponse) throw new MalformedMessageError('not a conflict response')
+  if (buf.length === 2 && buf[1] === 0xc0) return null
   const m = decodeSerfBody(buf).map
   const tags: Record<string, string> = {}
   const t = m.Tags

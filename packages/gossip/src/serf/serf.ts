@@ -9,7 +9,7 @@ import { TransmitLimitedQueue } from '../state/broadcast-queue.js'
 import { decodeTags, encodeTags } from '../tags.js'
 import type { Transport } from '../transport/transport.js'
 import { joinHostPort } from '../transport/transport.js'
-import { ipToString } from '../wire/ip.js'
+import { ipToBytes, ipToString } from '../wire/ip.js'
 import { LamportClock } from './lamport.js'
 import {
   FILTER_NODE, FILTER_TAG, QUERY_FLAG_ACK, QUERY_FLAG_NO_BROADCAST, SerfMessageType,
@@ -292,7 +292,7 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
     await this.memberlist.start()
     this.every(this.cfg.reapInterval, () => this.reap())
     this.every(this.cfg.reconnectInterval, () => { void this.reconnect() })
-    this.every(500, () => this.snapshot?.updateClocks(this.clock.time(), this.eventClock.time(), this.queryClock.time()))
+    this.every(500, () => this.snapshot?.updateClock(this.clock.time()))
     if (previous !== undefined && previous.alive.length > 0) {
       const order = [...previous.alive].filter((p) => p.name !== this.name)
       for (let i = order.length - 1; i > 0; i--) {
@@ -301,7 +301,7 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
       }
       for (const p of order) {
         try {
-          await this.join([p.addr], true)
+          await this.memberlist.join([p.addr])
           this.logger.info(`Re-joined to previously known node: ${p.name}: ${p.addr}`)
           break
         } catch {
@@ -420,7 +420,7 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
     const q: MessageQuery = {
       ltime: this.queryClock.time(),
       id: this.random.int(0x7fffffff),
-      addr: Buffer.from(local.addr.split('.').map(Number)),
+      addr: ipToBytes(local.addr),
       port: local.port,
       sourceNode: this.name,
       filters,
@@ -473,6 +473,8 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
     this.timers.clear()
     for (const r of this.queryResponses.values()) r.close()
     this.queryResponses.clear()
+    for (const stage of this.stages) stage.stop()
+    this.snapshot?.updateClock(this.clock.time())
     this.snapshot?.close()
     await this.memberlist.shutdown()
     for (const sub of this.iterators) sub.wake()
@@ -519,6 +521,7 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
           break
         }
         default:
+          this.metrics.counter('serf.msgs.dropped')
           this.logger.warn(`Received message of unknown type: ${buf[0]}`)
       }
       if (rebroadcast) {
@@ -526,6 +529,7 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
         queue.queue({ message: () => copy })
       }
     } catch (err) {
+      this.metrics.counter('serf.msgs.dropped')
       this.logger.warn(`Error decoding serf message: ${(err as Error).message}`)
     }
   }
@@ -555,11 +559,17 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
   }
 
   private mergeRemoteState(buf: Buffer, isJoin: boolean): void {
-    if (buf.length === 0 || buf[0] !== SerfMessageType.pushPull) return
+    if (buf.length === 0) return
+    if (buf[0] !== SerfMessageType.pushPull) {
+      this.metrics.counter('serf.msgs.dropped')
+      this.logger.error(`Remote state has bad type prefix: ${buf[0]}`)
+      return
+    }
     let pp
     try {
       pp = decodePushPull(decodeSerfBody(buf).map)
     } catch (err) {
+      this.metrics.counter('serf.msgs.dropped')
       this.logger.error(`Failed to decode remote state: ${(err as Error).message}`)
       return
     }
@@ -585,16 +595,50 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
     }
   }
 
+  /** Records the event in the snapshot, then hands it to the coalescing stages and listeners. */
   private emitEvent(e: SerfEvent): void {
-    if (e.type !== 'user' && e.type !== 'query') {
+    if (e.type === 'user') {
+      this.snapshot?.eventClock(e.ltime)
+    } else if (e.type === 'query') {
+      this.snapshot?.queryClock(e.query.ltime)
+    } else {
       for (const m of e.members) {
         if (e.type === 'member-join') this.snapshot?.alive(m.name, joinHostPort(m.addr, m.port))
         else if (e.type === 'member-leave' || e.type === 'member-failed') this.snapshot?.notAlive(m.name)
       }
+      this.snapshot?.updateClock(this.clock.time())
     }
-    if (e.type === 'user') this.snapshot?.eventClock(e.ltime)
+    this.deliver(e)
+  }
+
+  private deliverToListeners(e: SerfEvent): void {
     this.emit('event', e)
     for (const sub of this.iterators) sub.push(e)
+  }
+
+  private addStage(c: MemberEventCoalescer | UserEventCoalescer, period: number, quiescent: number): void {
+    const stage = new CoalesceStage(c, this.time, period, quiescent, this.deliver)
+    this.stages.push(stage)
+    this.deliver = (e) => stage.push(e)
+  }
+
+  private handleNodeConflict(existing: Node, other: Node): void {
+    if (existing.name !== this.name) {
+      this.logger.warn(`Name conflict for '${existing.name}' both ${existing.addr}:${existing.port} and ${other.addr}:${other.port} are claiming`)
+      return
+    }
+    this.logger.error(`Node name conflicts with another node at ${other.addr}:${other.port}. Names must be unique! (Resolution enabled: ${this.cfg.enableNameConflictResolution})`)
+    if (!this.cfg.enableNameConflictResolution) return
+    void resolveNameConflict(this).then((won) => {
+      if (won) return
+      void this.shutdown().then(() => this.options.onNameConflictLost?.())
+    })
+  }
+
+  /** @internal What this node knows of a member, for the name-conflict query. */
+  memberState(name: string): Member | undefined {
+    const ms = this.memberStates.get(name)
+    return ms === undefined ? undefined : { ...ms.member, tags: { ...ms.member.tags } }
   }
 
   private handleNodeJoin(n: Node): void {
@@ -672,13 +716,14 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
       this.broadcastJoin(this.clock.time())
       return false
     }
-    ms.statusLTime = msg.ltime
     switch (ms.member.status) {
       case 'alive':
+        ms.statusLTime = msg.ltime
         ms.member.status = 'leaving'
         if (msg.prune) this.handlePrune(ms)
         return true
       case 'failed':
+        ms.statusLTime = msg.ltime
         ms.member.status = 'left'
         this.failedMembers = this.failedMembers.filter((m) => m !== ms)
         this.leftMembers.push(ms)
@@ -687,6 +732,7 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
         return true
       case 'leaving':
       case 'left':
+        ms.statusLTime = msg.ltime
         if (msg.prune) this.handlePrune(ms)
         return true
       default:
@@ -800,6 +846,7 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
       const members = [...this.memberStates.values()].map((m) => m.member)
       if (members.length < query.relayFactor + 1) return
       const relay = encodeRelay({ destIP: query.sourceAddr, destPort: query.sourcePort, destName: query.sourceNode }, raw)
+      if (relay.length > this.cfg.queryResponseSizeLimit) throw new GossipError('GOSSIP_TOO_LARGE', `response exceeds limit of ${this.cfg.queryResponseSizeLimit} bytes`)
       const candidates = members.filter((m) => m.status === 'alive' && m.protocolMax >= 5 && m.name !== this.name)
       for (let i = 0; i < query.relayFactor && candidates.length > 0; i++) {
         const [m] = candidates.splice(this.random.int(candidates.length), 1)
@@ -843,12 +890,12 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
   private async reconnect(): Promise<void> {
     const failed = this.failedMembers.length
     if (failed === 0) return
-    const alive = [...this.memberStates.values()].filter((m) => m.member.status === 'alive').length
+    const alive = this.memberStates.size - failed - this.leftMembers.length
     const prob = failed / Math.max(1, alive)
     if (this.random.next() > prob) return
     const ms = this.failedMembers[this.random.int(failed)]!
     try {
-      await this.memberlist.join([joinHostPort(ms.member.addr, ms.member.port)])
+      await this.memberlist.join([`${ms.member.name}/${joinHostPort(ms.member.addr, ms.member.port)}`])
     } catch {
       // still unreachable
     }

@@ -1,20 +1,27 @@
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs'
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs'
 import type { Logger } from '@nomadic/runtime'
 
 /** What a snapshot file says about the past. */
 export interface SnapshotState {
+  /** Nodes alive when the file was last written. */
   alive: Array<{ name: string; addr: string }>
   clock: number
   eventClock: number
   queryClock: number
 }
 
-const MIN_COMPACT_SIZE = 128 * 1024
+/** Never compact below this size (serf's snapshotSizeLimit). */
+export const MIN_COMPACT_SIZE = 128 * 1024
+/** Estimated bytes per alive node, and how many times that the file may grow to. */
+const BYTES_PER_NODE = 128
+const COMPACTION_THRESHOLD = 2
 
 /**
  * serf's append-only snapshot: `alive: NAME ADDR`, `not-alive: NAME`, `clock: N`,
  * `event-clock: N`, `query-clock: N`, `leave`, and `#` comments. Replayed on start to rejoin;
- * compacted when it grows past max(128 KiB, alive × 256 bytes).
+ * compacted (rewritten to the alive nodes and the clocks) when it grows past
+ * max(128 KiB, alive × 256 bytes). Writes the same lines as Go serf 0.9.4, so either can read
+ * the other's file.
  */
 export class Snapshotter {
   private fd: number | undefined
@@ -24,47 +31,71 @@ export class Snapshotter {
   private lastEventClock = 0
   private lastQueryClock = 0
   private leaving = false
+  private rejoinAfterLeave = false
 
   constructor(private readonly path: string, private readonly logger: Logger) {}
 
-  /** Reads the file (a `leave` wipes what came before unless `rejoinAfterLeave`), then opens it for appending. */
+  /**
+   * Reads the file, then opens it for appending. A `leave` line forgets everything before it
+   * unless `rejoinAfterLeave`; a last line without its newline (a crash mid-write) is ignored,
+   * as are unparsable clocks and addresses.
+   */
   replay(rejoinAfterLeave: boolean): SnapshotState {
-    const state: SnapshotState = { alive: [], clock: 0, eventClock: 0, queryClock: 0 }
+    this.rejoinAfterLeave = rejoinAfterLeave
     if (existsSync(this.path)) {
-      for (const raw of readFileSync(this.path, 'utf8').split('\n')) {
-        const line = raw.trim()
-        if (line === '' || line.startsWith('#')) continue
-        if (line.startsWith('alive: ')) {
-          const rest = line.slice(7)
-          const sp = rest.lastIndexOf(' ')
-          if (sp > 0) this.aliveNodes.set(rest.slice(0, sp), rest.slice(sp + 1))
-        } else if (line.startsWith('not-alive: ')) {
-          this.aliveNodes.delete(line.slice(11))
-        } else if (line.startsWith('clock: ')) {
-          this.lastClock = Number(line.slice(7)) || 0
-        } else if (line.startsWith('event-clock: ')) {
-          this.lastEventClock = Number(line.slice(13)) || 0
-        } else if (line.startsWith('query-clock: ')) {
-          this.lastQueryClock = Number(line.slice(13)) || 0
-        } else if (line === 'leave') {
-          if (!rejoinAfterLeave) {
-            this.aliveNodes.clear()
-            this.lastClock = 0
-            this.lastEventClock = 0
-            this.lastQueryClock = 0
-          }
-        } else if (!line.startsWith('coordinate: ')) {
-          this.logger.warn(`Unrecognized snapshot line: ${line}`)
-        }
-      }
-      this.offset = statSync(this.path).size
+      const text = readFileSync(this.path, 'utf8')
+      const lines = text.split('\n')
+      lines.pop() // after the last newline: empty, or a torn line
+      for (const line of lines) this.replayLine(line)
+      this.offset = Buffer.byteLength(text)
     }
-    state.alive = [...this.aliveNodes].map(([name, addr]) => ({ name, addr }))
-    state.clock = this.lastClock
-    state.eventClock = this.lastEventClock
-    state.queryClock = this.lastQueryClock
     this.fd = openSync(this.path, 'a', 0o644)
-    return state
+    return {
+      alive: [...this.aliveNodes].map(([name, addr]) => ({ name, addr })),
+      clock: this.lastClock,
+      eventClock: this.lastEventClock,
+      queryClock: this.lastQueryClock,
+    }
+  }
+
+  private replayLine(line: string): void {
+    const clock = (prefix: string): number | undefined => {
+      const text = line.slice(prefix.length)
+      if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) {
+        this.logger.warn(`Failed to convert ${prefix.slice(0, -2)} time: ${text}`)
+        return undefined
+      }
+      return Number(text)
+    }
+    if (line.startsWith('alive: ')) {
+      const info = line.slice(7)
+      const sp = info.lastIndexOf(' ')
+      if (sp === -1) this.logger.warn(`Failed to parse address: ${line}`)
+      else this.aliveNodes.set(info.slice(0, sp), info.slice(sp + 1))
+    } else if (line.startsWith('not-alive: ')) {
+      this.aliveNodes.delete(line.slice(11))
+    } else if (line.startsWith('clock: ')) {
+      this.lastClock = clock('clock: ') ?? this.lastClock
+    } else if (line.startsWith('event-clock: ')) {
+      this.lastEventClock = clock('event-clock: ') ?? this.lastEventClock
+    } else if (line.startsWith('query-clock: ')) {
+      this.lastQueryClock = clock('query-clock: ') ?? this.lastQueryClock
+    } else if (line.startsWith('coordinate: ') || line.startsWith('#')) {
+      // coordinates are not kept; comments are comments
+    } else if (line === 'leave') {
+      if (this.rejoinAfterLeave) return
+      this.aliveNodes.clear()
+      this.lastClock = 0
+      this.lastEventClock = 0
+      this.lastQueryClock = 0
+    } else {
+      this.logger.warn(`Unrecognized snapshot line: ${line}`)
+    }
+  }
+
+  /** The alive nodes the file currently holds. */
+  aliveCount(): number {
+    return this.aliveNodes.size
   }
 
   alive(name: string, addr: string): void {
@@ -77,34 +108,35 @@ export class Snapshotter {
     this.append(`not-alive: ${name}\n`)
   }
 
+  /** A user event at `ltime` was seen. */
   eventClock(ltime: number): void {
-    if (ltime > this.lastEventClock) {
-      this.lastEventClock = ltime
-      this.append(`event-clock: ${ltime}\n`)
-    }
+    if (ltime <= this.lastEventClock) return
+    this.lastEventClock = ltime
+    this.append(`event-clock: ${ltime}\n`)
   }
 
-  /** Records clocks that moved (the member clock as its value − 1, as serf does). */
-  updateClocks(clock: number, eventClock: number, queryClock: number): void {
-    if (clock - 1 > this.lastClock) {
-      this.lastClock = clock - 1
-      this.append(`clock: ${this.lastClock}\n`)
-    }
-    if (eventClock - 1 > this.lastEventClock) {
-      this.lastEventClock = eventClock - 1
-      this.append(`event-clock: ${this.lastEventClock}\n`)
-    }
-    if (queryClock - 1 > this.lastQueryClock) {
-      this.lastQueryClock = queryClock - 1
-      this.append(`query-clock: ${this.lastQueryClock}\n`)
-    }
+  /** A query at `ltime` was seen. */
+  queryClock(ltime: number): void {
+    if (ltime <= this.lastQueryClock) return
+    this.lastQueryClock = ltime
+    this.append(`query-clock: ${ltime}\n`)
+  }
+
+  /** Records the member clock as the last time seen (its value − 1), as serf does. */
+  updateClock(clock: number): void {
+    const lastSeen = clock - 1
+    if (lastSeen <= this.lastClock) return
+    this.lastClock = lastSeen
+    this.append(`clock: ${lastSeen}\n`)
   }
 
   /** Records a graceful leave and stops recording. */
   leave(): void {
+    if (this.leaving) return
+    if (!this.rejoinAfterLeave) this.aliveNodes.clear()
     this.append('leave\n')
-    if (this.fd !== undefined) fsyncSync(this.fd)
     this.leaving = true
+    if (this.fd !== undefined) fsyncSync(this.fd)
   }
 
   close(): void {
@@ -116,20 +148,30 @@ export class Snapshotter {
 
   private append(line: string): void {
     if (this.fd === undefined || this.leaving) return
-    this.offset += writeSync(this.fd, line)
-    if (this.offset > Math.max(MIN_COMPACT_SIZE, this.aliveNodes.size * 128 * 2)) this.compact()
+    try {
+      this.offset += writeSync(this.fd, line)
+      if (this.offset > Math.max(MIN_COMPACT_SIZE, this.aliveNodes.size * BYTES_PER_NODE * COMPACTION_THRESHOLD)) this.compact()
+    } catch (err) {
+      // A full disk must not stop the agent: serf logs and carries on.
+      this.logger.error(`Failed to update snapshot: ${(err as Error).message}`)
+    }
   }
 
+  /** Rewrites the file as the alive nodes and the clocks, atomically by rename. */
   private compact(): void {
     const tmp = `${this.path}.compact`
     const lines = [...this.aliveNodes].map(([n, a]) => `alive: ${n} ${a}\n`)
     lines.push(`clock: ${this.lastClock}\n`, `event-clock: ${this.lastEventClock}\n`, `query-clock: ${this.lastQueryClock}\n`)
-    const fd = openSync(tmp, 'w', 0o644)
     const text = lines.join('')
-    writeSync(fd, text)
-    fsyncSync(fd)
-    closeSync(fd)
+    const fd = openSync(tmp, 'w', 0o644)
+    try {
+      writeSync(fd, text)
+      fsyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
     if (this.fd !== undefined) closeSync(this.fd)
+    this.fd = undefined
     renameSync(tmp, this.path)
     this.fd = openSync(this.path, 'a', 0o644)
     this.offset = Buffer.byteLength(text)
