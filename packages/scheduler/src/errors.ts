@@ -1,5 +1,5 @@
 /** Error codes of the scheduler package. */
-export type SchedulerErrorCode = 'SCHEDULER_MAX_ATTEMPTS' | 'SCHEDULER_BAD_EVAL'
+export type SchedulerErrorCode = 'SCHEDULER_MAX_ATTEMPTS'
 
 /** A scheduler failure; `code` is stable. */
 export class SchedulerError extends Error {

@@ -224,6 +224,7 @@ describe('service scheduler: changes to a running job', () => {
     const replacement = placed(h)
     expect(replacement).toHaveLength(1)
     expect(replacement[0]!.PreviousAllocation).toBe(first!.ID)
+    expect(replacement[0]!.NodeID).not.toBe(first!.NodeID) // the rescheduling penalty
     expect(replacement[0]!.RescheduleTracker!.Events).toHaveLength(1)
     expect(h.state.allocByID(first!.ID)!.NextAllocation).toBe(replacement[0]!.ID)
 
@@ -276,6 +277,13 @@ describe('batch scheduler', () => {
     await h.process(batch, evalFor(job, 'node-update'))
     expect(h.plans.length).toBe(before) // nothing to do
     expect(h.evals.at(-1)!.Status).toBe('complete')
+  })
+
+  it('looks at ⌈log2 n⌉ nodes per service placement and at every node with an affinity', async () => {
+    const { h } = harnessWithNodes(64)
+    const job = registerJob(h, (j) => { j.TaskGroups![0]!.Count = 1 })
+    await h.process(service, evalFor(job))
+    expect(placed(h)[0]!.Metrics!.NodesEvaluated).toBe(6)
   })
 
   it('evaluates at most two feasible nodes per placement (the batch limit)', async () => {
