@@ -38,8 +38,10 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { arbitrary: fc.record({ kind: fc.constant('failed' as const) }), weight: 1 },
 )
 
+const RUNS = Number(process.env.BLOCKED_RUNS ?? 200)
+
 describe('BlockedEvals under random operations', () => {
-  it('never loses a blocked eval, never releases one twice, holds at most one per job', async () => {
+  it('never loses a blocked eval, never releases one twice, holds at most one per job', { timeout: 30_000 + RUNS * 20 }, async () => {
     const seed = process.env.BLOCKED_SEED !== undefined ? Number(process.env.BLOCKED_SEED) : undefined
     await fc.assert(
       fc.asyncProperty(fc.array(op, { maxLength: 80 }), async (ops) => {
@@ -103,7 +105,7 @@ describe('BlockedEvals under random operations', () => {
         blocked.stop()
         expect(clock.pending()).toBe(0)
       }),
-      { numRuns: Number(process.env.BLOCKED_RUNS ?? 200), seed },
+      { numRuns: RUNS, seed },
     )
   })
 })

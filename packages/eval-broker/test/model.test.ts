@@ -218,8 +218,10 @@ const commands = [
   fc.constantFrom(1, 500, 999, 1_000, 5_000, 20_000, 40_000, 59_999, 60_000).map((ms) => new AdvanceCmd(ms)),
 ]
 
+const RUNS = Number(process.env.MODEL_RUNS ?? 300)
+
 describe('EvalBroker against the reference model', () => {
-  it('agrees on ordering, per-job serialization, delivery limit, delays and tokens', () => {
+  it('agrees on ordering, per-job serialization, delivery limit, delays and tokens', { timeout: 30_000 + RUNS * 60 }, () => {
     const seed = process.env.MODEL_SEED !== undefined ? Number(process.env.MODEL_SEED) : undefined
     const path = process.env.MODEL_PATH
     fc.assert(
@@ -231,7 +233,7 @@ describe('EvalBroker against the reference model', () => {
         broker.stop()
         expect(clock.pending()).toBe(0)
       }),
-      { numRuns: Number(process.env.MODEL_RUNS ?? 300), seed, path },
+      { numRuns: RUNS, seed, path },
     )
   })
 })
