@@ -8,5 +8,7 @@ export default defineProject({
     setupFiles: ['../../scripts/vitest-setup.ts'],
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 30_000,
+    // the CLI suite makes its certificates in beforeAll by running the bin five times
+    hookTimeout: 60_000,
   },
 })

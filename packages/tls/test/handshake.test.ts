@@ -120,6 +120,30 @@ describe('incoming RPC TLS with the role and region rule', () => {
   })
 })
 
+describe('many connections', () => {
+  it('accepts and refuses in a row, closed from either side, without leaking or crashing', async () => {
+    const names: PairName[] = ['global-client', 'east-client', 'east-server', 'other-ca-client', 'expired-client', 'global-cli']
+    const busy = await echoServer(pki.config('global-server', { verifyServerHostname: true }), 'global')
+    try {
+      for (let round = 0; round < 24; round++) {
+        const name = names[round % names.length]!
+        const socket = await dial(busy.port, pki.config(name), 'global')
+        const outcome = await busy.next()
+        const expected = name === 'global-client' || name === 'east-server'
+        expect(outcome.ok).toBe(expected)
+        if (outcome.ok) {
+          expect(await echo(socket, `round ${round}`)).toBe(`round ${round}`)
+          if (round % 2 === 0) socket.destroy()
+          else outcome.socket.destroy()
+        }
+        await closed(socket)
+      }
+    } finally {
+      await busy.close()
+    }
+  })
+})
+
 describe('minimum TLS version', () => {
   it('refuses a peer below minVersion', async () => {
     const strict = await echoServer(pki.config('global-server', { minVersion: 'tls13' }), 'global')
