@@ -5,7 +5,9 @@
  * count can be no lower than the acknowledged applies and no higher than the attempted ones), and
  * all FSMs agree. Also: garbage on a live node's raft port does not disturb the cluster.
  */
+import { appendFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
+import { join } from 'node:path'
 import { SeededRandom } from '@nomadic/runtime'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { Cluster, ensureBuilt, sleep, type RaftNodeProcess } from './cluster.js'
@@ -83,6 +85,36 @@ describe('crash and bad input on nomadic-raftnode', () => {
       expect(s.count).toBeLessThanOrEqual(attempted + 1)
     }
     expect(new Set(states.map((s) => s.hash)).size).toBe(1)
+  })
+
+  it('a restarted node cuts a torn WAL tail and catches up, but refuses a WAL corrupted before its tail', async () => {
+    cluster = await Cluster.create(['ts', 'ts', 'ts'], 'disk')
+    cluster.start()
+    const leader = await cluster.waitLeader()
+    expect((await leader.load(500, 128, 16)).errors).toBe(0)
+    await cluster.waitConverged(500)
+    const victim = cluster.nodes.find((n) => n !== leader)!
+    await victim.kill()
+    const walDir = join(victim.spec.dir, 'wal')
+    const segment = join(walDir, readdirSync(walDir).filter((f) => f.endsWith('.wal')).sort().at(-1)!)
+
+    // A torn write: half a record header and some bytes after the last complete record.
+    appendFileSync(segment, Buffer.from([0, 0, 1, 0, 0xde, 0xad]))
+    victim.start()
+    expect(await leader.apply(Buffer.from('after the torn tail'))).toBe(true)
+    await cluster.waitConverged(501)
+    await victim.kill()
+
+    // A flipped byte in the middle of the segment: the node must refuse to start.
+    const bytes = readFileSync(segment)
+    const offset = Math.floor(bytes.length / 2)
+    bytes[offset] = bytes[offset]! ^ 0xff
+    writeFileSync(segment, bytes)
+    victim.start()
+    const code = await new Promise<number | null>((resolve) => victim.child!.once('exit', (c) => resolve(c)))
+    expect(code).toBe(1)
+    expect(victim.stderr).toMatch(new RegExp(`corrupt record in ${segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} at offset \\d+`))
+    expect(readFileSync(segment).equals(bytes)).toBe(true) // left as it was, for the operator
   })
 
   it('random bytes, oversized lengths and truncated frames on the raft port leave the node serving', async () => {
