@@ -11,6 +11,8 @@ import { InmemStore } from '../src/store/inmem.js'
 import { InmemSnapshotStore } from '../src/snapshot/inmem.js'
 import { InmemTransport } from '../src/transport/inmem.js'
 import { RPCType, ServerSuffrage, type Log } from '../src/types.js'
+import { Readable } from 'node:stream'
+import { encodeConfiguration } from '../src/configuration-codec.js'
 import { EnqueueTimeoutError } from '../src/errors.js'
 
 let cluster: SimCluster | undefined
@@ -309,6 +311,56 @@ describe('durability and lifecycle', () => {
     await c.run(50)
     await leader.raft!.shutdown()
     await expect(pending).rejects.toBeInstanceOf(ShutdownError)
+  })
+})
+
+describe('InstallSnapshot on a follower', () => {
+  async function follower(): Promise<{ raft: Raft; store: InmemStore; fsm: KVStateMachine }> {
+    const clock = new SimClock()
+    const store = new InmemStore()
+    const fsm = new KVStateMachine()
+    const configuration = { Servers: ['x', 'l'].map((id) => ({ Suffrage: ServerSuffrage.Voter, ID: id, Address: id })) }
+    await bootstrapCluster({ localID: 'x' }, store, store, new InmemSnapshotStore(), new InmemTransport({ address: 'x', clock }), configuration)
+    for (let i = 2; i <= 5; i++) await store.storeLog({ Index: i, Term: 1, Type: 0, Data: put('k', `${i}`), Extensions: Buffer.alloc(0) })
+    const raft = await Raft.create(
+      { fsm, logStore: store, stableStore: store, snapshotStore: new InmemSnapshotStore(), transport: new InmemTransport({ address: 'x', clock }), clock },
+      { localID: 'x' },
+    )
+    return { raft, store, fsm }
+  }
+
+  const install = (raft: Raft, lastTerm: number): Promise<{ Success: boolean }> => {
+    const state = Buffer.from(JSON.stringify({ data: [['k', 'snap']], ops: ['s'], lastIndex: 4 }))
+    return new Promise((resolve, reject) => {
+      ;(raft as unknown as { onRPC(rpc: unknown): void }).onRPC({
+        type: RPCType.InstallSnapshot,
+        command: {
+          ProtocolVersion: 3, SnapshotVersion: 1, Term: 2, Leader: Buffer.from('l'), LastLogIndex: 4, LastLogTerm: lastTerm,
+          Peers: Buffer.alloc(0), Configuration: encodeConfiguration({ Servers: [{ Suffrage: 0, ID: 'x', Address: 'x' }, { Suffrage: 0, ID: 'l', Address: 'l' }] }),
+          ConfigurationIndex: 1, Size: state.length,
+        },
+        reader: Readable.from([state], { objectMode: false }),
+        respond: (r: { Success: boolean } | undefined, e?: Error) => (e !== undefined ? reject(e) : resolve(r!)),
+      })
+    })
+  }
+
+  it('drops a log that conflicts at the snapshot index (hashicorp/raft #697)', async () => {
+    const { raft, store, fsm } = await follower()
+    expect((await install(raft, 2)).Success).toBe(true)
+    expect(store.bounds()).toEqual({ first: 0, last: 0 })
+    expect(raft.lastIndex()).toBe(4)
+    expect(raft.appliedIndex()).toBe(4)
+    expect(fsm.data.get('k')).toBe('snap')
+    await raft.shutdown()
+  })
+
+  it('keeps the entries after a matching snapshot index', async () => {
+    const { raft, store } = await follower()
+    expect((await install(raft, 1)).Success).toBe(true)
+    expect(store.bounds()).toEqual({ first: 5, last: 5 })
+    expect(raft.lastIndex()).toBe(5)
+    await raft.shutdown()
   })
 })
 
