@@ -46,7 +46,9 @@ export async function readConfigJson(path: string): Promise<Configuration> {
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
       throw new InvalidConfigurationError(`${path}: entry ${i} is not an object`)
     }
-    const e = entry as Record<string, unknown>
+    // Go's encoding/json matches keys without regard to case ("ID" fills `id`).
+    const e: Record<string, unknown> = {}
+    for (const [k, v] of Object.entries(entry)) e[k.toLowerCase()] ??= v
     const text = (k: string): string => {
       const v = e[k]
       if (v === undefined || v === null) return ''

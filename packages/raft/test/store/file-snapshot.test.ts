@@ -117,6 +117,9 @@ describe('readPeersJson / readConfigJson', () => {
     })
     await writeFile(p, '[{"id":"a","address":"10.0.0.1:4647","non_voter":false,"extra":1},{"id":"b","address":"10.0.0.2:4647","non_voter":true},{"id":"c","address":"10.0.0.3:4647"}]')
     expect((await readConfigJson(p)).Servers.map((s) => [s.ID, s.Suffrage])).toEqual([['a', 0], ['b', 1], ['c', 0]])
+    // Keys match without regard to case, as Go's decoder does.
+    await writeFile(p, '[{"ID":"a","Address":"10.0.0.1:4647","Non_Voter":false}]')
+    expect(await readConfigJson(p)).toEqual({ Servers: [{ Suffrage: 0, ID: 'a', Address: '10.0.0.1:4647' }] })
   })
 
   it("refuses what Go's checkConfiguration refuses, with its messages", async () => {
