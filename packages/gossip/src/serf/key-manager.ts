@@ -51,8 +51,6 @@ export class KeyManager {
         resolve()
       }
       q.on('response', onResponse)
-      // Our own answer arrives synchronously, before the listener existed.
-      for (const [from, payload] of [...q.responses]) onResponse(from, payload)
       void q.done.then(finish)
     })
     if (resp.numErr !== 0) resp.error = `${resp.numErr}/${resp.numNodes} nodes reported failure`

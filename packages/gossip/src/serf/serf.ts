@@ -839,8 +839,9 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
     const raw = encodeQueryResponse(resp)
     if (raw.length > this.cfg.queryResponseSizeLimit) throw new GossipError('GOSSIP_TOO_LARGE', `response exceeds limit of ${this.cfg.queryResponseSizeLimit} bytes`)
     const dest = joinHostPort(ipToString(query.sourceAddr), query.sourcePort)
-    // A response to ourselves is handled directly.
-    if (query.sourceNode === this.name) this.handleQueryResponse(resp)
+    // A response to ourselves skips the network but, as it would over it, arrives later: a
+    // caller of query() sees it through its 'response' listener.
+    if (query.sourceNode === this.name) queueMicrotask(() => this.handleQueryResponse(resp))
     else this.memberlist.sendToAddress(dest, raw)
     if (query.relayFactor > 0) {
       const members = [...this.memberStates.values()].map((m) => m.member)
