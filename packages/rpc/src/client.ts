@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream'
 import { encode, type DecodeOptions } from '@nomadic/msgpack'
-import { asRecord, encodePair, EOF, MessageReader } from './codec.js'
+import { asRecord, encodePair, EOF, MessageReader, readValue } from './codec.js'
 import { DEFAULT_MAX_MESSAGE_BYTES } from './constants.js'
 import { RemoteError, RpcError } from './errors.js'
 
@@ -111,11 +111,10 @@ export class RpcStreamClient {
  * waits for `{Error}`, and returns the stream for raw use, or rejects with the server's text.
  */
 export async function startStreaming(stream: Duplex, method: string, maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES): Promise<Duplex> {
-  const reader = new MessageReader(stream, maxMessageBytes)
   stream.write(encode({ Method: method }))
   let ack: unknown
   try {
-    ack = await reader.read({ maxDepth: 4 })
+    ack = await readValue(stream, { maxDepth: 4 }, maxMessageBytes)
   } catch (error) {
     stream.destroy()
     throw error
@@ -129,6 +128,5 @@ export async function startStreaming(stream: Duplex, method: string, maxMessageB
     stream.destroy()
     throw new RpcError('RPC_STREAMING_REFUSED', error)
   }
-  reader.detach()
   return stream
 }

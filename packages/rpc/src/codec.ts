@@ -25,7 +25,6 @@ export class MessageReader {
   private pending: PendingRead | undefined
   private ended = false
   private failure: Error | undefined
-  private detached = false
 
   constructor(
     private readonly stream: Duplex,
@@ -45,25 +44,6 @@ export class MessageReader {
       this.pending = { options, resolve, reject }
       this.tryDecode()
     })
-  }
-
-  /**
-   * Stops reading and gives back the bytes received after the last value, in the stream itself,
-   * so a raw consumer (streaming RPC, Raft) continues exactly where the messages stopped.
-   */
-  detach(): void {
-    if (this.detached) return
-    this.detached = true
-    this.stream.off('data', this.onData)
-    this.stream.off('end', this.onEnd)
-    this.stream.off('close', this.onClose)
-    this.stream.off('error', this.onError)
-    this.stream.pause()
-    const rest = this.flatten()
-    if (rest.length > 0 && !this.stream.destroyed) this.stream.unshift(rest)
-    this.chunks = []
-    this.total = 0
-    releaseFlow(this.stream)
   }
 
   private readonly onData = (chunk: Buffer): void => {
@@ -113,7 +93,7 @@ export class MessageReader {
         }
         this.needed = 1
         this.pending = undefined
-        if (this.stream.isPaused() && !this.detached) this.stream.resume()
+        if (this.stream.isPaused()) this.stream.resume()
         pending.resolve(value)
         return
       } catch (error) {
@@ -140,6 +120,61 @@ export class MessageReader {
       else pending.reject(new RpcError('RPC_CONNECTION_CLOSED', 'unexpected EOF'))
     }
   }
+}
+
+/**
+ * Reads exactly one msgpack value and leaves every byte after it in the stream — even when the
+ * stream has already seen its end — so the next owner (a streaming RPC handler) continues
+ * exactly where the value stopped. Resolves {@link EOF} when the stream ends first.
+ */
+export function readValue(stream: Duplex, options: DecodeOptions = {}, maxBytes = DEFAULT_MAX_MESSAGE_BYTES): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    let buffer: Buffer = Buffer.alloc(0)
+    let needed = 1
+    const finish = (): void => {
+      stream.off('readable', onReadable)
+      stream.off('end', onEnd)
+      stream.off('close', onEnd)
+      stream.off('error', onError)
+      releaseFlow(stream)
+    }
+    const onReadable = (): void => {
+      for (let chunk = stream.read() as Buffer | null; chunk !== null; chunk = stream.read() as Buffer | null) {
+        buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk])
+      }
+      if (buffer.length < needed) return
+      try {
+        const { value, end } = decodeFirst(buffer, 0, options)
+        // Give back the rest before this handler returns: the stream cannot signal its end while it holds data.
+        if (end < buffer.length) stream.unshift(buffer.subarray(end))
+        finish()
+        resolve(value)
+      } catch (error) {
+        if (error instanceof IncompleteError) {
+          needed = buffer.length + error.needed
+          if (needed <= maxBytes) return
+          finish()
+          reject(new RpcError('RPC_MESSAGE_TOO_LARGE', `msgpack message needs more than ${maxBytes} bytes`))
+          return
+        }
+        finish()
+        reject(new RpcError('RPC_MALFORMED', `malformed msgpack message: ${(error as Error).message}`, { cause: error }))
+      }
+    }
+    const onEnd = (): void => {
+      finish()
+      if (buffer.length === 0) resolve(EOF)
+      else reject(new RpcError('RPC_CONNECTION_CLOSED', 'unexpected EOF'))
+    }
+    const onError = (error: Error): void => {
+      finish()
+      reject(error)
+    }
+    stream.on('readable', onReadable)
+    stream.once('end', onEnd)
+    stream.once('close', onEnd)
+    stream.once('error', onError)
+  })
 }
 
 /**

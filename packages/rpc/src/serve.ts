@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream'
 import { encode } from '@nomadic/msgpack'
 import type { Logger } from '@nomadic/runtime'
-import { asRecord, encodePair, EOF, MessageReader } from './codec.js'
+import { asRecord, encodePair, EOF, MessageReader, readValue } from './codec.js'
 import { errorText, type EndpointRegistry, type RpcContext, type StreamingRegistry } from './endpoints.js'
 import { RpcError } from './errors.js'
 
@@ -70,11 +70,10 @@ export async function serveRpcStream(stream: Duplex, context: RpcContext, option
  * then hand the raw stream to the method's handler.
  */
 export async function serveStreaming(stream: Duplex, context: RpcContext, options: ServeOptions): Promise<void> {
-  const reader = new MessageReader(stream, options.maxMessageBytes)
   stream.on('error', () => {})
   let method: unknown
   try {
-    const header = await reader.read(HEADER_DECODE)
+    const header = await readValue(stream, HEADER_DECODE, options.maxMessageBytes)
     if (header === EOF) {
       stream.destroy()
       return
@@ -86,7 +85,6 @@ export async function serveStreaming(stream: Duplex, context: RpcContext, option
     return
   }
   const handler = options.streaming.get(typeof method === 'string' ? method : String(method))
-  reader.detach()
   if (typeof handler === 'string') {
     options.logger.warn('streaming RPC error', { error: handler, remote: context.remoteAddress })
     stream.end(encode({ Error: handler }))

@@ -19,6 +19,7 @@ import { readFirstByte } from './first-byte.js'
 import { ConnLimiter } from './limiter.js'
 import { TcpListener, type Listener } from './listener.js'
 import { serveRpcStream, serveStreaming, type ServeOptions } from './serve.js'
+import { serveSession } from './session-rpc.js'
 
 /**
  * Receives Raft connections (first byte 0x02): the socket, positioned just after the byte, is
@@ -320,29 +321,7 @@ export class RpcServer {
       this.sessions.delete(session)
       conn.destroy()
     })
-    const sessionContext: RpcContext = { ...context, session }
-    for await (const stream of session) {
-      stream.on('error', () => {})
-      if (!v2) {
-        void serveRpcStream(stream, sessionContext, this.serveOptions)
-        continue
-      }
-      void this.handleV2Stream(stream, session, sessionContext)
-    }
-  }
-
-  // Each stream of a 0x06 session names its own protocol; waiting for one never holds up the others.
-  private async handleV2Stream(stream: Duplex, session: Session, context: RpcContext): Promise<void> {
-    const first = await readFirstByte(stream, this.clock, 0)
-    if (first === RpcType.Nomad) return serveRpcStream(stream, context, this.serveOptions)
-    if (first === RpcType.Streaming) return serveStreaming(stream, context, this.serveOptions)
-    if (first === 'closed' || first === 'timeout') {
-      stream.destroy()
-      return
-    }
-    // As Nomad: an unknown byte on a stream ends the whole session.
-    this.logger.error('multiplex_v2 unrecognized first RPC byte', { byte: first, remote_addr: context.remoteAddress })
-    session.close()
+    await serveSession(session, context, { ...this.serveOptions, perStreamByte: v2, clock: this.clock })
   }
 }
 

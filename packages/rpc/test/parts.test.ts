@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { encode } from '@nomadic/msgpack'
 import { SimClock } from '@nomadic/runtime'
-import { AcceptBackoff, ConnLimiter, EndpointRegistry, EOF, MessageReader, RemoteError, RpcServer, type Listener } from '../src/index.js'
+import { AcceptBackoff, ConnLimiter, EndpointRegistry, EOF, MessageReader, readValue, RemoteError, RpcServer, type Listener } from '../src/index.js'
 import type { Duplex } from 'node:stream'
 
 describe('EndpointRegistry (in-process calls)', () => {
@@ -63,6 +63,32 @@ describe('MessageReader', () => {
     const reader = new MessageReader(stream as unknown as Duplex)
     stream.end(Buffer.from([0x82, 0xa1]))
     await expect(reader.read()).rejects.toMatchObject({ code: 'RPC_CONNECTION_CLOSED' })
+  })
+})
+
+describe('readValue (streaming RPC headers)', () => {
+  it('leaves the bytes after the value in the stream even when its end has arrived', async () => {
+    const stream = new PassThrough()
+    stream.end(Buffer.concat([encode({ Error: '' }), Buffer.from('raw tail')]))
+    expect(await readValue(stream as unknown as Duplex)).toEqual({ Error: '' })
+    const chunks: Buffer[] = []
+    for await (const c of stream) chunks.push(c as Buffer)
+    expect(Buffer.concat(chunks).toString()).toBe('raw tail')
+  })
+
+  it('waits for a value split across writes, and reports EOF and garbage', async () => {
+    const split = new PassThrough()
+    const value = readValue(split as unknown as Duplex)
+    const bytes = encode({ Method: 'Agent.Monitor' })
+    split.write(bytes.subarray(0, 3))
+    setImmediate(() => split.write(bytes.subarray(3)))
+    expect(await value).toEqual({ Method: 'Agent.Monitor' })
+    const empty = new PassThrough()
+    empty.end()
+    expect(await readValue(empty as unknown as Duplex)).toBe(EOF)
+    const garbage = new PassThrough()
+    garbage.end(Buffer.from([0xc1]))
+    await expect(readValue(garbage as unknown as Duplex)).rejects.toMatchObject({ code: 'RPC_MALFORMED' })
   })
 })
 
