@@ -29,6 +29,7 @@ export class InboundConnection {
   private readonly reader: FrameReader
   private pendingType: RPCType | undefined
   private busy = false
+  private pumping = false
   private closed = false
   /** Snapshot bytes still to come after an InstallSnapshot request. */
   private snapshotLeft = 0
@@ -83,6 +84,18 @@ export class InboundConnection {
 
   /** Reads and dispatches the next request, if one is complete and none is being served. */
   private pump(): void {
+    // A handler that answers at once calls back into pump(): the loop below carries on instead,
+    // so a burst of requests cannot grow the stack.
+    if (this.pumping) return
+    this.pumping = true
+    try {
+      this.pumpLoop()
+    } finally {
+      this.pumping = false
+    }
+  }
+
+  private pumpLoop(): void {
     while (!this.busy && !this.closed && this.snapshotLeft === 0) {
       try {
         if (this.pendingType === undefined) {

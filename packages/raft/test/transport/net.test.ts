@@ -264,3 +264,29 @@ describe('a replaceable stream layer (Nomad multiplexes Raft behind RPC mode byt
     }
   })
 })
+
+describe('a burst of requests answered at once', () => {
+  it('is served in order without growing the stack', async () => {
+    const server = await transport()
+    let served = 0
+    server.setConsumer((rpc) => {
+      served++
+      rpc.respond(rpc.type === 3 ? { ProtocolVersion: 3 } : undefined, rpc.type === 3 ? undefined : new Error('no'))
+    })
+    const frame = encodeRequest(3, { ProtocolVersion: 3 })
+    const count = 50_000
+    const s = await rawSocket(server.localAddr())
+    let received = 0
+    const done = new Promise<void>((resolve) => {
+      s.on('data', (c: Buffer) => {
+        received += c.length
+        if (received >= count * 19) resolve() // "" + {ProtocolVersion: 3} is 19 bytes
+      })
+      s.on('close', () => resolve()) // the server gave up on the connection
+    })
+    s.write(Buffer.concat(Array.from({ length: count }, () => frame)))
+    await done
+    expect(served).toBe(count)
+    expect(received).toBe(count * 19)
+  })
+})
