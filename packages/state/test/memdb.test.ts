@@ -110,6 +110,22 @@ describe('MemDB tables and indexes', () => {
     d.txn().abort()
   })
 
+  it('groups a non-unique index by key: prefixes across keys, empty groups removed', () => {
+    const d = db()
+    put(d, { id: 'a', group: 'g' }, { id: 'b', group: 'g\x00x' }, { id: 'c', group: 'g\x00y' }, { id: 'd', group: 'h' })
+    const s = d.snapshot()
+    expect(s.byPrefix<Row>('rows', 'group', 'g\x00').map((r) => r.id)).toEqual(['a', 'b', 'c'])
+    expect(s.byPrefix<Row>('rows', 'group', 'g').map((r) => r.id)).toEqual(['a', 'b', 'c'])
+    expect(s.byPrefix<Row>('rows', 'group', '').map((r) => r.id)).toEqual(['a', 'b', 'c', 'd'])
+    expect(() => s.get('rows', 'group', 'g')).toThrow(/not unique/)
+    const txn = d.txn()
+    txn.delete('rows', 'd')
+    txn.commit()
+    expect(d.snapshot().getAll('rows', 'group', 'h')).toEqual([])
+    expect(d.snapshot().byPrefix('rows', 'group', 'h')).toEqual([])
+    expect(s.getAll<Row>('rows', 'group', 'h').map((r) => r.id)).toEqual(['d'])
+  })
+
   it('errors on unknown tables and indexes', () => {
     const s = db().snapshot()
     expect(() => s.get('nope', 'id', 'x')).toThrow(SchemaError)
@@ -182,6 +198,16 @@ describe('watch sets', () => {
     expect(byGroup.fired).toBe(true)
     expect(byPrefix.fired).toBe(true)
     expect(other.fired).toBe(false)
+  })
+
+  it('fire on a free prefix of a non-unique index, not on keys outside it', () => {
+    const d = db()
+    const ws = new WatchSet()
+    d.snapshot().byPrefix('rows', 'group', 'gr', ws)
+    put(d, { id: 'a', group: 'other' })
+    expect(ws.fired).toBe(false)
+    put(d, { id: 'b', group: 'green' })
+    expect(ws.fired).toBe(true)
   })
 
   it('fire on delete', () => {
