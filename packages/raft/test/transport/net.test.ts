@@ -271,7 +271,8 @@ describe('a burst of requests answered at once', () => {
     let served = 0
     server.setConsumer((rpc) => {
       served++
-      rpc.respond(rpc.type === 3 ? { ProtocolVersion: 3 } : undefined, rpc.type === 3 ? undefined : new Error('no'))
+      if (rpc.type === 3) rpc.respond({ ProtocolVersion: 3 })
+      else rpc.respond(undefined, new Error('no'))
     })
     const frame = encodeRequest(3, { ProtocolVersion: 3 })
     const count = 50_000
