@@ -3,6 +3,9 @@ import { decodeFirst, encode, IncompleteError, type DecodeOptions } from '@nomad
 import { DEFAULT_MAX_MESSAGE_BYTES } from './constants.js'
 import { RpcError } from './errors.js'
 
+/** Bytes a reader takes in ahead of the values asked for before it pauses the stream. */
+const READ_AHEAD_BYTES = 256 * 1024
+
 /** Returned by {@link MessageReader.read} when the stream ended cleanly between messages. */
 export const EOF: unique symbol = Symbol('EOF')
 
@@ -49,8 +52,9 @@ export class MessageReader {
   private readonly onData = (chunk: Buffer): void => {
     this.chunks.push(chunk)
     this.total += chunk.length
-    if (this.total > this.maxBytes && this.pending === undefined) {
-      // The peer is running ahead of us by more than a whole message: stop reading for now.
+    if (this.pending === undefined && this.total > READ_AHEAD_BYTES) {
+      // The peer runs ahead while we are busy with a request: stop reading (yamux then keeps
+      // its window closed) until the next read.
       this.stream.pause()
     }
     this.tryDecode()

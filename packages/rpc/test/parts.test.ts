@@ -51,6 +51,16 @@ describe('MessageReader', () => {
     )
   })
 
+  it('stops reading when the peer runs more than 256 KiB ahead, and reads on when asked', async () => {
+    const stream = new PassThrough({ highWaterMark: 1024 })
+    const reader = new MessageReader(stream as unknown as Duplex)
+    const value = encode({ Data: 'x'.repeat(1000) })
+    for (let i = 0; i < 400; i++) stream.write(value)
+    await new Promise((r) => setImmediate(r))
+    expect(stream.isPaused()).toBe(true)
+    for (let i = 0; i < 400; i++) expect(await reader.read()).toEqual({ Data: 'x'.repeat(1000) })
+  })
+
   it('refuses a value that would need more than maxBytes', async () => {
     const stream = new PassThrough()
     const reader = new MessageReader(stream as unknown as Duplex, 100)
