@@ -55,7 +55,7 @@ function tlsConfig(flags: Flags): TlsConfig | undefined {
 function splitHostPort(addr: string): [string, number] {
   const colon = addr.lastIndexOf(':')
   if (colon < 0) throw new Error(`address ${addr} lacks a port`)
-  return [addr.slice(0, colon), Number(addr.slice(colon + 1))]
+  return [addr.slice(0, colon).replace(/^\[|\]$/g, ''), Number(addr.slice(colon + 1))]
 }
 
 async function runServer(flags: Flags): Promise<void> {
@@ -63,7 +63,8 @@ async function runServer(flags: Flags): Promise<void> {
   const server = new RpcServer({ tls: tlsConfig(flags), region: 'global', maxConnsPerClient: 0 })
   registerPeerEndpoints(server.endpoints)
   const address = await server.listen(port, host)
-  process.stdout.write(`${JSON.stringify({ addr: `${address.address}:${address.port}` })}\n`)
+  const hostText = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  process.stdout.write(`${JSON.stringify({ addr: `${hostText}:${address.port}` })}\n`)
   const stop = (): void => {
     void server.stop().then(() => process.exit(0))
   }
