@@ -102,7 +102,8 @@ export async function closed(socket: TLSSocket): Promise<string> {
   let received = ''
   if (socket.destroyed) return received
   socket.on('data', (chunk: Buffer) => (received += chunk.toString()))
-  const done = once(socket, 'close')
+  // not events.once: that rejects on 'error', and a refused peer may send an alert first
+  const done = new Promise((resolve) => socket.once('close', resolve))
   socket.write('probe')
   await done
   return received
