@@ -4,6 +4,7 @@ import { DEFAULT_PRUNE_INTERVAL_MS, DEFAULT_PRUNE_THRESHOLD_MS } from './constan
 import { InvalidOptionError } from './errors.js'
 import { latestIndex, type BrokerEvaluation, type Index } from './evaluation.js'
 import { JobMap } from './job-map.js'
+import { WaitList, type WaitOptions } from './wait-list.js'
 
 /** Where unblocked evaluations go: the {@link EvalBroker} (or anything with its `enqueueAll`). */
 export interface UnblockTarget<E> {
@@ -27,12 +28,11 @@ export interface BlockedEvalsOptions {
   pruneThresholdMs?: number
 }
 
-/** How `getDuplicates` waits. */
-export interface GetDuplicatesOptions {
-  /** Resolve with [] after this many milliseconds; 0 or absent waits until a duplicate arrives. */
-  timeout?: number
-  signal?: AbortSignal
-}
+/**
+ * How `getDuplicates` waits: `timeout` ms before resolving [] (0 or absent: until a duplicate
+ * arrives); aborting `signal` rejects with the signal's reason.
+ */
+export type GetDuplicatesOptions = WaitOptions
 
 /** A snapshot of the tracker's counters (Nomad's `BlockedStats`). */
 export interface BlockedStats {
@@ -56,14 +56,6 @@ interface Wrapped<E> {
 interface CapacityChange {
   computedClass: string
   quota: string
-}
-
-interface DuplicateWaiter<E> {
-  resolve(duplicates: E[]): void
-  reject(error: unknown): void
-  timer: Timer | undefined
-  signal: AbortSignal | undefined
-  onAbort: (() => void) | undefined
 }
 
 /** System-job evals are kept one per (job, node); other evals one per job. */
@@ -108,7 +100,7 @@ export class BlockedEvals<E extends BrokerEvaluation = Evaluation> {
   private readonly systemNodesByJob = new JobMap<Set<string>>()
   private readonly unblockIndexes = new Map<string, { index: Index; at: number }>()
   private duplicates: E[] = []
-  private duplicateWaiters: Array<DuplicateWaiter<E>> = []
+  private readonly duplicateWaiters: WaitList<E[]>
   private readonly changes = new Map<string, CapacityChange>()
   private drainQueued = false
   private pruneTimer: Timer | undefined
@@ -119,6 +111,7 @@ export class BlockedEvals<E extends BrokerEvaluation = Evaluation> {
     this.clock = components.clock ?? systemClock
     this.logger = components.logger ?? noopLogger
     this.metrics = components.metrics ?? noopMetrics
+    this.duplicateWaiters = new WaitList(this.clock)
     this.pruneIntervalMs = options.pruneIntervalMs ?? DEFAULT_PRUNE_INTERVAL_MS
     this.pruneThresholdMs = options.pruneThresholdMs ?? DEFAULT_PRUNE_THRESHOLD_MS
     if (!(this.pruneIntervalMs > 0) || !Number.isFinite(this.pruneIntervalMs)) {
@@ -235,25 +228,7 @@ export class BlockedEvals<E extends BrokerEvaluation = Evaluation> {
   getDuplicates(options: GetDuplicatesOptions = {}): Promise<E[]> {
     if (this.duplicates.length > 0) return Promise.resolve(this.takeDuplicates())
     if (!this.enabled) return Promise.resolve([])
-    const { timeout = 0, signal } = options
-    if (signal?.aborted) return Promise.reject(signal.reason)
-    return new Promise((resolve, reject) => {
-      const w: DuplicateWaiter<E> = { resolve, reject, timer: undefined, signal, onAbort: undefined }
-      if (timeout > 0) {
-        w.timer = this.clock.setTimeout(() => {
-          this.dropWaiter(w)
-          resolve([])
-        }, timeout)
-      }
-      if (signal !== undefined) {
-        w.onAbort = () => {
-          this.dropWaiter(w)
-          reject(signal.reason)
-        }
-        signal.addEventListener('abort', w.onAbort, { once: true })
-      }
-      this.duplicateWaiters.push(w)
-    })
+    return this.duplicateWaiters.wait(undefined, options, [])
   }
 
   /** A snapshot of the counters. */
@@ -432,21 +407,10 @@ export class BlockedEvals<E extends BrokerEvaluation = Evaluation> {
   }
 
   private wakeDuplicateWaiter(): void {
-    const w = this.duplicateWaiters.shift()
-    if (w === undefined) return
-    this.settle(w)
-    w.resolve(this.takeDuplicates())
-  }
-
-  private dropWaiter(w: DuplicateWaiter<E>): void {
-    const i = this.duplicateWaiters.indexOf(w)
-    if (i >= 0) this.duplicateWaiters.splice(i, 1)
-    this.settle(w)
-  }
-
-  private settle(w: DuplicateWaiter<E>): void {
-    w.timer?.cancel()
-    if (w.onAbort !== undefined) w.signal?.removeEventListener('abort', w.onAbort)
+    this.duplicateWaiters.serve(
+      () => this.takeDuplicates(),
+      () => this.duplicates.length > 0,
+    )
   }
 
   private prune(): void {
@@ -467,11 +431,6 @@ export class BlockedEvals<E extends BrokerEvaluation = Evaluation> {
     this.changes.clear()
     this.duplicates = []
     this.totalQuotaLimit = 0
-    const waiters = this.duplicateWaiters
-    this.duplicateWaiters = []
-    for (const w of waiters) {
-      this.settle(w)
-      w.resolve([])
-    }
+    this.duplicateWaiters.flush({ value: [] })
   }
 }

@@ -7,7 +7,6 @@ import {
   type Logger,
   type Metrics,
   type Random,
-  type Timer,
 } from '@nomadic/runtime'
 import type { Evaluation } from '@nomadic/structs'
 import {
@@ -32,6 +31,7 @@ import { ExpiryList, type Expiring } from './expiry-list.js'
 import { Heap } from './heap.js'
 import { JobMap } from './job-map.js'
 import { randomToken } from './token.js'
+import { WaitList, type WaitOptions } from './wait-list.js'
 
 /** What the broker is built from; every part has a default. */
 export interface EvalBrokerComponents {
@@ -61,13 +61,11 @@ export interface Delivery<E> {
   token: string
 }
 
-/** How `dequeue` waits. */
-export interface DequeueOptions {
-  /** Give up after this many milliseconds and resolve undefined; 0 or absent waits until work arrives. */
-  timeout?: number
-  /** Aborting rejects the pending dequeue with the signal's reason. */
-  signal?: AbortSignal
-}
+/**
+ * How `dequeue` waits: `timeout` ms before resolving undefined (0 or absent: until work arrives);
+ * aborting `signal` rejects the pending dequeue with the signal's reason.
+ */
+export type DequeueOptions = WaitOptions
 
 /** Counts per scheduler queue. */
 export interface SchedulerStats {
@@ -112,19 +110,9 @@ interface Tracked<E> extends Expiring {
 
 /** One scheduler type's ready heap and its counters. */
 interface ReadyQueue<E> {
-  name: string
   heap: Heap<Tracked<E>>
   ready: number
   unacked: number
-}
-
-interface Waiter<E> {
-  schedulers: readonly string[]
-  resolve(delivery: Delivery<E> | undefined): void
-  reject(error: unknown): void
-  timer: Timer | undefined
-  signal: AbortSignal | undefined
-  onAbort: (() => void) | undefined
 }
 
 function compareIndex(a: BrokerEvaluation, b: BrokerEvaluation): number {
@@ -189,7 +177,7 @@ export class EvalBroker<E extends BrokerEvaluation = Evaluation> {
   private readonly requeue = new Map<string, E>()
   private readonly delayed: DelayQueue<Tracked<E>>
   private readonly nackTimers: ExpiryList<Tracked<E>>
-  private waiters: Array<Waiter<E>> = []
+  private readonly waiters: WaitList<Delivery<E> | undefined, readonly string[]>
   private totalReady = 0
   private totalBlocked = 0
   private readonly eligible: Array<ReadyQueue<E>> = []
@@ -212,6 +200,7 @@ export class EvalBroker<E extends BrokerEvaluation = Evaluation> {
       this.serveWaiters()
     })
     this.nackTimers = new ExpiryList(this.clock, this.nackTimeoutMs, (o) => this.expire(o))
+    this.waiters = new WaitList(this.clock)
   }
 
   /** Whether the broker accepts work (only on the leader). */
@@ -258,28 +247,11 @@ export class EvalBroker<E extends BrokerEvaluation = Evaluation> {
    */
   dequeue(schedulers: readonly string[], options: DequeueOptions = {}): Promise<Delivery<E> | undefined> {
     if (!this.enabled) return Promise.reject(new BrokerDisabledError())
-    const { timeout = 0, signal } = options
     // An aborted caller must not take work it would then drop until the nack timeout.
-    if (signal?.aborted) return Promise.reject(signal.reason)
+    if (options.signal?.aborted) return Promise.reject(options.signal.reason)
     const delivery = this.scan(schedulers)
     if (delivery !== undefined) return Promise.resolve(delivery)
-    return new Promise((resolve, reject) => {
-      const waiter: Waiter<E> = { schedulers, resolve, reject, timer: undefined, signal, onAbort: undefined }
-      if (timeout > 0) {
-        waiter.timer = this.clock.setTimeout(() => {
-          this.removeWaiter(waiter)
-          resolve(undefined)
-        }, timeout)
-      }
-      if (signal !== undefined) {
-        waiter.onAbort = () => {
-          this.removeWaiter(waiter)
-          reject(signal.reason)
-        }
-        signal.addEventListener('abort', waiter.onAbort, { once: true })
-      }
-      this.waiters.push(waiter)
-    })
+    return this.waiters.wait(schedulers, options, undefined)
   }
 
   /** Like {@link EvalBroker.dequeue} without waiting: a delivery, or undefined when nothing is ready. */
@@ -430,7 +402,7 @@ export class EvalBroker<E extends BrokerEvaluation = Evaluation> {
     }
     let q = this.ready.get(queue)
     if (q === undefined) {
-      q = { name: queue, heap: new Heap<Tracked<E>>(readyLess), ready: 0, unacked: 0 }
+      q = { heap: new Heap<Tracked<E>>(readyLess), ready: 0, unacked: 0 }
       this.ready.set(queue, q)
     }
     t.seq = this.seq++
@@ -534,39 +506,15 @@ export class EvalBroker<E extends BrokerEvaluation = Evaluation> {
 
   /** Hands ready work to waiting dequeues, oldest waiter first. */
   private serveWaiters(): void {
-    if (this.waiters.length === 0 || this.totalReady === 0) return
-    const waiters = this.waiters
-    for (let i = 0; i < waiters.length && this.totalReady > 0; ) {
-      const w = waiters[i]!
-      const delivery = this.scan(w.schedulers)
-      if (delivery === undefined) {
-        i++
-        continue
-      }
-      waiters.splice(i, 1)
-      this.settle(w)
-      w.resolve(delivery)
-    }
-  }
-
-  private removeWaiter(waiter: Waiter<E>): void {
-    const i = this.waiters.indexOf(waiter)
-    if (i >= 0) this.waiters.splice(i, 1)
-    this.settle(waiter)
-  }
-
-  private settle(waiter: Waiter<E>): void {
-    waiter.timer?.cancel()
-    if (waiter.onAbort !== undefined) waiter.signal?.removeEventListener('abort', waiter.onAbort)
+    if (this.waiters.size === 0 || this.totalReady === 0) return
+    this.waiters.serve(
+      (schedulers) => this.scan(schedulers),
+      () => this.totalReady > 0,
+    )
   }
 
   private flush(): void {
-    const waiters = this.waiters
-    this.waiters = []
-    for (const w of waiters) {
-      this.settle(w)
-      w.reject(new BrokerDisabledError())
-    }
+    this.waiters.flush({ error: () => new BrokerDisabledError() })
     this.nackTimers.clear()
     this.delayed.clear()
     this.tracked.clear()

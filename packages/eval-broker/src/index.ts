@@ -16,6 +16,7 @@ export type {
   UnblockTarget,
 } from './blocked-evals.js'
 export type { BrokerEvaluation, Index } from './evaluation.js'
+export type { WaitOptions } from './wait-list.js'
 export type { Evaluation } from '@nomadic/structs'
 export {
   EvalBrokerError,
