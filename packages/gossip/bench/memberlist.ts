@@ -12,7 +12,7 @@ const window = process.env.BENCH_WINDOW ?? '10s'
 const args = ['-n', n, '-config', config, '-window', window]
 
 const run = (cmd: string, argv: string[]): Record<string, number | string> =>
-  JSON.parse(execFileSync(cmd, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 }).trim()) as Record<string, number | string>
+  JSON.parse(execFileSync(cmd, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 1_500_000 }).trim()) as Record<string, number | string>
 
 const goBin = buildGo('gobench')
 const ours = run(process.execPath, [join(here, '..', 'dist', 'bin', 'gossipbench.js'), ...args])

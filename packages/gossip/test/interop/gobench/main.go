@@ -71,16 +71,25 @@ func main() {
 			}
 		}
 	}
+	joinedMs := time.Since(start).Milliseconds()
+	lastReport := time.Now()
 	for {
 		ok := true
+		min := *n
 		for _, ml := range nodes {
-			if ml.NumMembers() != *n {
+			if c := ml.NumMembers(); c != *n {
 				ok = false
-				break
+				if c < min {
+					min = c
+				}
 			}
 		}
 		if ok {
 			break
+		}
+		if os.Getenv("BENCH_VERBOSE") != "" && time.Since(lastReport) > 2*time.Second {
+			fmt.Fprintf(os.Stderr, "joined at %d ms; now %d ms, fewest members seen %d\n", joinedMs, time.Since(start).Milliseconds(), min)
+			lastReport = time.Now()
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
