@@ -84,3 +84,10 @@ export async function waitFor(condition: () => boolean, timeoutMs = 5000): Promi
     await new Promise((r) => setTimeout(r, 2))
   }
 }
+
+/** Everything a stream yields until its end, as text. */
+export async function readText(stream: AsyncIterable<unknown>): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const c of stream) chunks.push(c as Buffer)
+  return Buffer.concat(chunks).toString()
+}

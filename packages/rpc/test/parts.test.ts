@@ -5,6 +5,7 @@ import { encode } from '@nomadic/msgpack'
 import { SimClock } from '@nomadic/runtime'
 import { AcceptBackoff, ConnLimiter, EndpointRegistry, EOF, MessageReader, readValue, RemoteError, RpcServer, type Listener } from '../src/index.js'
 import type { Duplex } from 'node:stream'
+import { readText } from './helpers.js'
 
 describe('EndpointRegistry (in-process calls)', () => {
   it('calls handlers without sockets and fails with net/rpc texts', async () => {
@@ -81,9 +82,7 @@ describe('readValue (streaming RPC headers)', () => {
     const stream = new PassThrough()
     stream.end(Buffer.concat([encode({ Error: '' }), Buffer.from('raw tail')]))
     expect(await readValue(stream as unknown as Duplex)).toEqual({ Error: '' })
-    const chunks: Buffer[] = []
-    for await (const c of stream) chunks.push(c as Buffer)
-    expect(Buffer.concat(chunks).toString()).toBe('raw tail')
+    expect(await readText(stream)).toBe('raw tail')
   })
 
   it('waits for a value split across writes, and reports EOF and garbage', async () => {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { SimClock } from '@nomadic/runtime'
 import { outgoingWrapper } from '@nomadic/tls'
 import { ConnPool, RemoteError, RpcError, codedErrorMessage } from '../src/index.js'
-import { certs, startServer, tlsOf, waitFor } from './helpers.js'
+import { certs, startServer, tlsOf, waitFor, readText } from './helpers.js'
 
 const stops: Array<() => Promise<void> | void> = []
 afterEach(async () => {
@@ -88,9 +88,7 @@ describe('ConnPool', () => {
     const p = pool()
     const stream = await p.streamingRpc('global', addr, 'Echo.Stream')
     stream.end('stream me')
-    const chunks: Buffer[] = []
-    for await (const c of stream) chunks.push(c as Buffer)
-    expect(Buffer.concat(chunks).toString()).toBe('stream me')
+    expect(await readText(stream)).toBe('stream me')
     await expect(p.streamingRpc('global', addr, 'Nope')).rejects.toThrow('Unknown rpc method: "Nope"')
   })
 

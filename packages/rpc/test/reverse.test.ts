@@ -11,7 +11,7 @@ import {
   sessionStreamingRpc,
   StreamingRegistry,
 } from '../src/index.js'
-import { startServer } from './helpers.js'
+import { startServer, readText } from './helpers.js'
 
 const stops: Array<() => Promise<void> | void> = []
 afterEach(async () => {
@@ -54,8 +54,6 @@ describe('reverse RPC over the session a client opened (NodeRpc)', () => {
     expect(await sessionRpc(toNode, 'ClientStats.Stats', {})).toEqual({ CPU: 42 })
     await expect(sessionRpc(toNode, 'ClientStats.Nope', {})).rejects.toThrow("rpc: can't find method ClientStats.Nope")
     const logs = await sessionStreamingRpc(toNode, 'FileSystem.Logs')
-    const chunks: Buffer[] = []
-    for await (const c of logs) chunks.push(c as Buffer)
-    expect(Buffer.concat(chunks).toString()).toBe('log line\n')
+    expect(await readText(logs)).toBe('log line\n')
   })
 })

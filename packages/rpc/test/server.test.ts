@@ -5,7 +5,7 @@ import { SimClock } from '@nomadic/runtime'
 import { outgoingWrapper } from '@nomadic/tls'
 import { Session } from '@nomadic/yamux'
 import { dialRpc, RemoteError, RpcServer, RpcStreamClient, RpcType, startStreaming, type RpcContext } from '../src/index.js'
-import { certs, closed, rawConnect, readBytes, startServer, tlsOf, waitFor } from './helpers.js'
+import { certs, closed, rawConnect, readBytes, startServer, tlsOf, waitFor, readText } from './helpers.js'
 import type { Duplex } from 'node:stream'
 
 const stops: Array<() => Promise<void> | void> = []
@@ -132,9 +132,7 @@ describe('first bytes 0x03, 0x05, 0x06 and unknown bytes', () => {
     s.write(Buffer.from([RpcType.Streaming]))
     const echoed = await startStreaming(s, 'Echo.Stream')
     echoed.end('over yamux')
-    const chunks: Buffer[] = []
-    for await (const c of echoed) chunks.push(c as Buffer)
-    expect(Buffer.concat(chunks).toString()).toBe('over yamux')
+    expect(await readText(echoed)).toBe('over yamux')
   })
 
   it("acks an unknown streaming method with Nomad's text and closes", async () => {

@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Session } from '@nomadic/yamux'
 import { ConnPool, dialRpc, RemoteError, RpcType } from '../../src/index.js'
+import { readText } from '../helpers.js'
 import { buildGoPeer, ensureTsPeer, haveGo, makeCerts, runClient, startServer, type RunningServer } from './peers.js'
 
 const go = haveGo()
@@ -68,9 +69,7 @@ describe.skipIf(!go)('interop with Go (yamux, net-rpc-msgpackrpc, go-msgpack Raw
       await expect(pool.rpc('global', addr, 'Nope.Nope', {})).rejects.toThrow("rpc error: rpc: can't find service Nope.Nope")
       const stream = await pool.streamingRpc('global', addr, 'Echo.Stream')
       stream.end('from nomadic')
-      const chunks: Buffer[] = []
-      for await (const c of stream) chunks.push(c as Buffer)
-      expect(Buffer.concat(chunks).toString()).toBe('from nomadic')
+      expect(await readText(stream)).toBe('from nomadic')
       await expect(pool.streamingRpc('global', addr, 'Nope')).rejects.toThrow('Unknown rpc method: "Nope"')
       expect(pool.size).toBe(1)
     } finally {
