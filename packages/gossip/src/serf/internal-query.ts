@@ -23,7 +23,7 @@ export function handleInternalQuery(serf: Serf, q: Query): void {
   const ring = serf.keyring()
   try {
     if (ring === undefined) {
-      resp.message = 'No keyring to modify (encryption not enabled)'
+      resp.message = op === 'list-keys' ? 'Keyring is empty (encryption not enabled)' : 'No keyring to modify (encryption not enabled)'
     } else if (op === 'list-keys') {
       resp.keys = ring.getKeys().map((k) => k.toString('base64'))
       resp.primaryKey = ring.getPrimaryKey()?.toString('base64') ?? ''

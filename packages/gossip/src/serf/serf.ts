@@ -48,6 +48,9 @@ export type SerfEvent =
   | { type: 'user'; ltime: number; name: string; payload: Buffer; coalesce: boolean }
   | { type: 'query'; query: Query }
 
+/** No user event may be larger than this, whatever the configuration (serf's UserEventSizeLimit). */
+export const USER_EVENT_SANE_LIMIT = 9 * 1024
+
 /** Serf's defaults (serf.DefaultConfig), durations in ms. */
 export const serfDefaults = {
   protocolVersion: 4,
@@ -213,6 +216,7 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
     const given = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined))
     this.cfg = { ...serfDefaults, ...given }
     if (this.cfg.protocolVersion < 2 || this.cfg.protocolVersion > 5) throw new InvalidConfigError('protocolVersion must be in [2, 5]')
+    if (this.cfg.userEventSizeLimit > USER_EVENT_SANE_LIMIT) throw new InvalidConfigError(`user event size limit exceeds limit of ${USER_EVENT_SANE_LIMIT} bytes`)
     this.time = options.clock ?? systemClock
     this.random = options.random ?? systemRandom
     this.logger = (options.logger ?? noopLogger).child({ component: 'serf', node: options.name })
@@ -395,9 +399,11 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
   userEvent(name: string, payload: Buffer, coalesce = false): void {
     const before = Buffer.byteLength(name) + payload.length
     if (before > this.cfg.userEventSizeLimit) throw new GossipError('GOSSIP_TOO_LARGE', `user event exceeds configured limit of ${this.cfg.userEventSizeLimit} bytes before encoding`)
+    if (before > USER_EVENT_SANE_LIMIT) throw new GossipError('GOSSIP_TOO_LARGE', `user event exceeds sane limit of ${USER_EVENT_SANE_LIMIT} bytes before encoding`)
     const msg: MessageUserEvent = { ltime: this.eventClock.time(), name, payload, cc: coalesce }
     const raw = encodeUserEvent(msg)
     if (raw.length > this.cfg.userEventSizeLimit) throw new GossipError('GOSSIP_TOO_LARGE', `encoded user event exceeds configured limit of ${this.cfg.userEventSizeLimit} bytes after encoding`)
+    if (raw.length > USER_EVENT_SANE_LIMIT) throw new GossipError('GOSSIP_TOO_LARGE', `encoded user event exceeds sane limit of ${USER_EVENT_SANE_LIMIT} bytes after encoding`)
     this.eventClock.increment()
     this.handleUserEvent(msg)
     this.eventBroadcasts.queue({ message: () => raw })
@@ -478,6 +484,23 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
     this.snapshot?.close()
     await this.memberlist.shutdown()
     for (const sub of this.iterators) sub.wake()
+  }
+
+  /** serf's Stats(): member counts, clocks, queue lengths, as strings. */
+  stats(): Record<string, string> {
+    return {
+      members: String(this.memberStates.size),
+      failed: String(this.failedMembers.length),
+      left: String(this.leftMembers.length),
+      health_score: String(this.memberlist.getHealthScore()),
+      member_time: String(this.clock.time()),
+      event_time: String(this.eventClock.time()),
+      query_time: String(this.queryClock.time()),
+      intent_queue: String(this.broadcasts.numQueued()),
+      event_queue: String(this.eventBroadcasts.numQueued()),
+      query_queue: String(this.queryBroadcasts.numQueued()),
+      encrypted: String(this.options.keyring !== undefined),
+    }
   }
 
   /** The keyring of the underlying member list, if encryption is on. */
@@ -608,6 +631,7 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
       }
       this.snapshot?.updateClock(this.clock.time())
     }
+    this.metrics.counter(e.type === 'user' ? 'serf.events' : e.type === 'query' ? 'serf.queries' : `serf.${e.type.replace('-', '.')}`)
     this.deliver(e)
   }
 
