@@ -133,3 +133,46 @@ describe('FrameReader', () => {
     expect(r.take(9).toString()).toBe('g')
   })
 })
+
+describe('FrameReader framing', () => {
+  it('finds the end of every golden message whatever the chunking, and decodes each once', () => {
+    const all = Object.values(golden).map((h) => Buffer.from(h, 'hex'))
+    const stream = Buffer.concat(all)
+    for (const size of [1, 2, 5, 33, 1000, stream.length]) {
+      const r = new FrameReader(wireDecodeOptions(), 1 << 20)
+      const got: unknown[] = []
+      for (let i = 0; i < stream.length; i += size) {
+        r.push(stream.subarray(i, i + size))
+        for (let v = r.readValue(); v !== undefined; v = r.readValue()) got.push(v.value)
+      }
+      expect(got.length).toBe(all.length)
+      expect(r.buffered).toBe(0)
+    }
+  })
+
+  it('refuses too many entries, too deep nesting and an unused tag as soon as they arrive', () => {
+    const r1 = new FrameReader(wireDecodeOptions(1000), 1 << 20)
+    r1.push(Buffer.from('dd00010000', 'hex')) // array of 65536 entries, no entries sent yet
+    expect(() => r1.readValue()).toThrow(FrameTooLargeError)
+    const r2 = new FrameReader(wireDecodeOptions(), 1 << 20)
+    r2.push(Buffer.alloc(40, 0x91)) // 40 nested one-element arrays, deeper than 16
+    expect(() => r2.readValue()).toThrow(/nests deeper/)
+    const r3 = new FrameReader(wireDecodeOptions(), 1 << 20)
+    r3.push(Buffer.from([0x81, 0xa1, 0x41, 0xc1]))
+    expect(() => r3.readValue()).toThrow(/0xc1/)
+  })
+
+  it('scans a large value arriving in small chunks in linear time', () => {
+    const entries = Array.from({ length: 4000 }, (_, i) => ({ Index: i + 1, Term: 1, Type: 0 as const, Data: Buffer.alloc(1000, i), Extensions: Buffer.alloc(0) }))
+    const frame = encodeMessage('AppendEntriesRequest', {
+      ProtocolVersion: 3, Term: 1, Leader: b('l'), PrevLogEntry: 0, PrevLogTerm: 0, LeaderCommitIndex: 0, Entries: entries,
+    })
+    const r = new FrameReader(wireDecodeOptions(), 64 << 20)
+    let value: unknown
+    for (let i = 0; i < frame.length; i += 1400) {
+      r.push(frame.subarray(i, i + 1400))
+      value ??= r.readValue()?.value
+    }
+    expect((value as { Entries: unknown[] }).Entries.length).toBe(4000)
+  })
+})
