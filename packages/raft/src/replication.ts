@@ -65,6 +65,8 @@ export class Replicator {
   private pipelineOpening = false
   private pipelineInFlight = 0
   private canPipeline = false
+  /** After a pipeline failed to open, stop-and-wait until then. */
+  private pipelineRetryAt = 0
   private ackedCommit = 0
   /** The commit timer fired with the follower behind on the commit index. */
   private commitDue = false
@@ -167,8 +169,8 @@ export class Replicator {
           continue
         }
         this.failures = 0
-        if (this.canPipeline && this.host.transport.appendEntriesPipeline !== undefined && !this.pipelineOpening) {
-          this.busy = false
+        if (this.canPipeline && !this.pipelineOpening && this.host.clock.now() >= this.pipelineRetryAt) {
+          // Stay busy while the pipeline opens: kicks meanwhile are served by it (or by the retry).
           await this.openPipeline()
           return
         }
@@ -274,9 +276,14 @@ export class Replicator {
       this.nextIndex = this.matchIndex + 1
       this.pumpPipeline()
     } catch {
-      // No pipelining for this peer: stay stop-and-wait.
+      // No pipelining for this peer for now: stay stop-and-wait.
       this.canPipeline = false
-      if (this.alive()) this.kick()
+      this.pipelineRetryAt = this.host.clock.now() + this.host.heartbeatTimeout
+      if (this.alive()) {
+        this.pipelineOpening = false
+        this.busy = false
+        this.kick()
+      }
     } finally {
       this.pipelineOpening = false
     }

@@ -13,7 +13,7 @@ import { InmemTransport } from '../src/transport/inmem.js'
 import { RPCType, ServerSuffrage, type Log } from '../src/types.js'
 import { Readable } from 'node:stream'
 import { encodeConfiguration } from '../src/configuration-codec.js'
-import { EnqueueTimeoutError } from '../src/errors.js'
+import { EnqueueTimeoutError, PipelineNotSupportedError } from '../src/errors.js'
 
 let cluster: SimCluster | undefined
 
@@ -120,6 +120,29 @@ describe('Raft on a three-node in-memory cluster', () => {
     await settle(c, second.raft!.leadershipTransfer({ id: target.id, address: target.id }))
     expect(await c.runUntil(() => c.leader() === target, 3000)).toBe(true)
     expect((await settle(c, target.raft!.apply(put('a', '2')))).response).toEqual({ ok: true, value: '1' })
+  })
+})
+
+describe('replication without pipelining', () => {
+  it('stays stop-and-wait when the transport has no pipeline, without flooding the follower', async () => {
+    const { c, leader } = await start(3)
+    let calls = 0
+    for (const node of c.live()) {
+      const t = node.transport!
+      t.appendEntriesPipeline = () => Promise.reject(new PipelineNotSupportedError())
+      const original = t.appendEntries.bind(t)
+      t.appendEntries = (id, target, request) => {
+        calls++
+        return original(id, target, request)
+      }
+    }
+    for (let i = 0; i < 10; i++) await settle(c, leader.raft!.apply(put('k', `${i}`)))
+    const last = leader.raft!.lastIndex()
+    expect(await c.runUntil(() => c.live().every((n) => n.raft!.appliedIndex() >= last), 2000)).toBe(true)
+    calls = 0
+    await c.run(5000)
+    // Idle: heartbeats (5–10 a second per follower) and commit refreshes, nothing more.
+    expect(calls).toBeLessThan(2 * 5 * 15)
   })
 })
 
