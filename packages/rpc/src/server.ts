@@ -201,7 +201,10 @@ export class RpcServer {
     conn.once('close', () => this.connections.delete(conn))
     conn.on('error', () => {})
     const remoteAddress = `${ip}:${(conn as Socket).remotePort ?? 0}`
-    void this.dispatch(conn, conn, { remoteAddress, tls: false })
+    this.dispatch(conn, conn, { remoteAddress, tls: false }).catch((error: unknown) => {
+      this.logger.error('RPC connection failed', { remote_addr: remoteAddress, error: errorText(error) })
+      conn.destroy()
+    })
   }
 
   /** Stops accepting, closes every connection and session. Idempotent. */
