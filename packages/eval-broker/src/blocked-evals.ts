@@ -263,11 +263,8 @@ export class BlockedEvals<E extends BrokerEvaluation = Evaluation> {
     const w: Wrapped<E> = { eval: evaluation, token }
     this.jobs.set(evaluation.Namespace, trackingKey(evaluation), evaluation.ID)
     if (evaluation.QuotaLimitReached) this.totalQuotaLimit++
-    if (evaluation.EscapedComputedClass) {
-      this.escaped.set(evaluation.ID, w)
-      return
-    }
-    this.captured.set(evaluation.ID, w)
+    if (evaluation.EscapedComputedClass) this.escaped.set(evaluation.ID, w)
+    else this.captured.set(evaluation.ID, w)
     if (isNodeSystemEval(evaluation)) {
       const node = evaluation.NodeID!
       let ids = this.byNode.get(node)

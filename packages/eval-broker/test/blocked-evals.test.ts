@@ -107,6 +107,12 @@ describe('BlockedEvals: system evals per node', () => {
     expect(drainReady(broker)).toEqual([n1Newer.ID])
     expect(blocked.stats()).toMatchObject({ totalBlocked: 1, totalSystem: 1 })
     blocked.block(blockedEval({ Type: 'system', JobID: 'agent' })) // the job-level eval, no node
+    blocked.block(blockedEval({ Type: 'system', JobID: 'agent', NodeID: 'n3', EscapedComputedClass: true }))
+    expect(blocked.stats()).toMatchObject({ totalBlocked: 3, totalSystem: 2, totalEscaped: 1 })
+    blocked.unblockNode('n3')
+    expect(drainReady(broker)).toHaveLength(1)
+    blocked.block(blockedEval({ Type: 'system', JobID: 'agent', NodeID: 'n4', EscapedComputedClass: true }))
+    expect(blocked.stats()).toMatchObject({ totalBlocked: 3, totalEscaped: 1 })
     expect(blocked.stats()).toMatchObject({ totalBlocked: 2, totalSystem: 1 })
     blocked.untrack('agent', 'default')
     expect(blocked.stats()).toMatchObject({ totalBlocked: 0, totalSystem: 0 })
