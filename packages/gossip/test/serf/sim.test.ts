@@ -263,3 +263,62 @@ describe('serf features on the simulated network', () => {
     }
   })
 })
+
+describe('serf reconnect and reap on the simulated network', () => {
+  const seed = seeds()[0]!
+
+  it('reconnects to failed members once a partition heals', async () => {
+    const hint = replay(seed, 'reconnects')
+    const c = new SimSerfCluster({ seed, serf: () => ({ reconnectInterval: 5_000, reconnectTimeout: 600_000, reapInterval: 5_000 }) })
+    try {
+      await c.startAll(4, 3_000)
+      const [a0, a1, a2, a3] = c.addresses as [string, string, string, string]
+      c.net.partition([a0, a1], [a2, a3])
+      // Long enough for suspicion to end and for memberlist to stop gossiping to the dead.
+      await c.run(90_000)
+      expect(status(c, 0, 'node-2'), hint).toBe('failed')
+      expect(status(c, 3, 'node-1'), hint).toBe('failed')
+      c.net.heal()
+      // Only serf's reconnect loop (a join to a random failed member) can bring them back.
+      await c.run(60_000)
+      for (let i = 0; i < 4; i++) {
+        expect(c.nodes[i]!.members().filter((m) => m.status === 'alive').length, `${hint} (node ${i})`).toBe(4)
+      }
+    } finally {
+      await c.shutdown()
+    }
+  })
+
+  it('a failed member is reaped after ReconnectTimeout, an intent after RecentIntentTimeout', async () => {
+    const hint = replay(seed, 'reaped after')
+    const c = new SimSerfCluster({ seed, serf: () => ({ reconnectTimeout: 40_000, reapInterval: 5_000, recentIntentTimeout: 20_000 }) })
+    try {
+      await c.startAll(3, 3_000)
+      const reaped: number[] = []
+      c.nodes[0]!.on('event', (e: SerfEvent) => { if (e.type === 'member-reap') reaped.push(c.clock.now()) })
+      let failedAt = 0
+      c.nodes[0]!.on('event', (e: SerfEvent) => { if (e.type === 'member-failed') failedAt = c.clock.now() })
+      await c.nodes[2]!.shutdown()
+      await c.run(30_000)
+      expect(failedAt, hint).toBeGreaterThan(0)
+      await c.run(60_000)
+      expect(reaped.length, hint).toBe(1)
+      expect(reaped[0]! - failedAt, hint).toBeGreaterThan(40_000)
+      expect(reaped[0]! - failedAt, hint).toBeLessThanOrEqual(45_000)
+
+      // A buffered intent about an unknown node is forgotten after its timeout: a later
+      // member of that name starts alive, not leaving.
+      inject(c, 1, 0, encodeLeave({ ltime: c.nodes[0]!.clock.time() + 5, node: 'node-7', prune: false }))
+      await c.run(30_000)
+      const firstSeen: string[] = []
+      c.nodes[0]!.on('event', (e: SerfEvent) => { if (e.type === 'member-join' && e.members[0]!.name === 'node-7') firstSeen.push(e.members[0]!.status) })
+      const late = await c.add(7)
+      const j = late.join([c.addresses[0]!])
+      await c.run(100)
+      await j
+      expect(firstSeen, hint).toEqual(['alive'])
+    } finally {
+      await c.shutdown()
+    }
+  })
+})
