@@ -10,6 +10,8 @@ export interface RankedNode {
   finalScore: number
   tasks: Record<string, AllocatedTaskResources>
   shared: AllocatedSharedResources
+  /** Completes the option once chosen (draws its ports); false when that fails after all. */
+  finalize?: () => boolean
 }
 
 /**
@@ -21,9 +23,9 @@ export function binPack(ctx: EvalContext, node: Node, tg: TaskGroup, spreadAlgor
   if (usage.collide) return exhausted(ctx, node, 'network: port collision')
 
   const asks = (tg.Networks?.length ?? 0) + (tg.Tasks ?? []).reduce((n, t) => n + (t.Resources?.Networks?.length ?? 0), 0)
-  // One ask needs nothing marked before it is assigned, so the shared index serves; several must
-  // see each other's ports, so they get an index of their own.
-  let netIdx = usage.netIdx
+  // Several asks must see each other's ports, so they are assigned on an index of their own
+  // now. A single ask is only checked here; its ports are drawn for the node that wins.
+  let netIdx: NetworkIndex | undefined
   if (asks > 1) {
     netIdx = new NetworkIndex()
     netIdx.setNode(node)
@@ -32,9 +34,15 @@ export function binPack(ctx: EvalContext, node: Node, tg: TaskGroup, spreadAlgor
   const assign = (list: readonly NetworkResource[] | null | undefined): NetworkResource[] | string => {
     const out: NetworkResource[] = []
     for (const ask of list ?? []) {
+      if (netIdx === undefined) {
+        const problem = usage.netIdx.canAssign(ask)
+        if (problem !== undefined) return `network: ${problem}`
+        out.push(ask) // replaced by the real offer in finalize
+        continue
+      }
       try {
         const offer = netIdx.assignNetwork(ask, ctx.random)
-        if (asks > 1) netIdx.addReserved(offer)
+        netIdx.addReserved(offer)
         out.push(offer)
       } catch (err) {
         if (err instanceof NetworkAssignError) return `network: ${err.reason}`
@@ -65,10 +73,27 @@ export function binPack(ctx: EvalContext, node: Node, tg: TaskGroup, spreadAlgor
   if (cpu > usage.availCpu) return exhausted(ctx, node, 'cpu')
   if (memory > usage.availMemory) return exhausted(ctx, node, 'memory')
   if (usage.disk + ask.Shared.DiskMB > usage.availDisk) return exhausted(ctx, node, 'disk')
-  if (asks > 1 && netIdx.overcommitted()) return exhausted(ctx, node, 'bandwidth exceeded')
+  if (netIdx !== undefined && netIdx.overcommitted()) return exhausted(ctx, node, 'bandwidth exceeded')
   const util = { Flattened: { Cpu: { CpuShares: cpu }, Memory: { MemoryMB: memory } }, Shared: { DiskMB: 0 } } as ComparableResources
   const score = spreadAlgorithm ? scoreFitSpread(node, util) : scoreFitBinPack(node, util)
-  return { node, scores: [score], finalScore: score, tasks, shared }
+  const option: RankedNode = { node, scores: [score], finalScore: score, tasks, shared }
+  if (asks === 1) option.finalize = () => drawPorts(ctx, usage.netIdx, option)
+  return option
+}
+
+// Draws the ports of the single network ask of the chosen node (checked by canAssign).
+function drawPorts(ctx: EvalContext, netIdx: NetworkIndex, option: RankedNode): boolean {
+  const lists = [option.shared.Networks, ...Object.values(option.tasks).map((t) => t.Networks)]
+  for (const list of lists) {
+    if (list == null || list.length === 0) continue
+    try {
+      list[0] = netIdx.assignNetwork(list[0]!, ctx.random)
+    } catch (err) {
+      if (err instanceof NetworkAssignError) return false
+      throw err
+    }
+  }
+  return true
 }
 
 function exhausted(ctx: EvalContext, node: Node, dimension: string): undefined {

@@ -88,8 +88,15 @@ export class Stack {
     while (taken.length < limit && skipped.length > 0) taken.push(skipped.shift()!)
 
     let best: RankedNode | undefined
-    for (const option of taken) {
-      if (best === undefined || option.finalScore > best.finalScore) best = option
+    for (;;) {
+      best = undefined
+      for (const option of taken) {
+        if (best === undefined || option.finalScore > best.finalScore) best = option
+      }
+      if (best?.finalize === undefined || best.finalize()) break
+      // Its ports could not be drawn after all: the next best then.
+      taken.splice(taken.indexOf(best), 1)
+      ctx.metrics.NodesExhausted++
     }
     if (best !== undefined) {
       ctx.metrics.ScoreMetaData = [{ NodeID: best.node.ID, Scores: { final: best.finalScore }, NormScore: best.finalScore }]

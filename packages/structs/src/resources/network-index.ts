@@ -24,6 +24,12 @@ class PortSet {
   add(port: number): void {
     this.ports.add(port)
   }
+  /** How many ports in [from, to] are in the set. */
+  countBetween(from: number, to: number): number {
+    let n = 0
+    for (const p of this.ports) if (p >= from && p <= to) n++
+    return n
+  }
   copy(): PortSet {
     const c = new PortSet()
     for (const p of this.ports) c.ports.add(p)
@@ -187,6 +193,39 @@ export class NetworkIndex {
       }
     }
     throw new NetworkAssignError(failure)
+  }
+
+  /**
+   * Whether {@link assignNetwork} would find an offer for `ask`: the same checks (bandwidth,
+   * reserved ports, enough free dynamic ports) without drawing ports or building the offer.
+   * Returns undefined when it would, else Nomad's reason. For scoring many candidate nodes and
+   * assigning ports on the one chosen.
+   */
+  canAssign(ask: NetworkResource): string | undefined {
+    let failure = 'no networks available'
+    const need = ask.DynamicPorts?.length ?? 0
+    for (const n of this.availNetworks) {
+      for (const ip of ipsOf(n)) {
+        const avail = this.availBandwidth.get(n.Device) ?? 0
+        const usedBw = this.usedBandwidth.get(n.Device) ?? 0
+        if (usedBw + ask.MBits > avail) {
+          failure = 'bandwidth exceeded'
+          continue
+        }
+        const used = this.usedPorts.get(ip)
+        const reservedProblem = checkReserved(ask.ReservedPorts ?? [], used)
+        if (reservedProblem !== undefined) {
+          failure = reservedProblem
+          continue
+        }
+        if (need > 0 && MaxDynamicPort - MinDynamicPort + 1 - (used?.countBetween(MinDynamicPort, MaxDynamicPort) ?? 0) - (ask.ReservedPorts?.length ?? 0) < need) {
+          failure = 'dynamic port selection failed'
+          continue
+        }
+        return undefined
+      }
+    }
+    return failure
   }
 
   private portsFor(ip: string): PortSet {

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest'
+import { SeededRandom } from '@nomadic/runtime'
+import { mockAlloc, mockNode, NetworkIndex, type NetworkResource } from '../src/index.js'
+
+const ask = (change: Partial<NetworkResource> = {}): NetworkResource =>
+  ({ Mode: '', Device: '', CIDR: '', IP: '', MBits: 50, DynamicPorts: [{ Label: 'http', Value: 0, To: 0 }], ...change })
+
+describe('NetworkIndex.canAssign', () => {
+  it('agrees with assignNetwork on bandwidth, reserved ports and free dynamic ports', () => {
+    const node = mockNode()
+    const idx = new NetworkIndex()
+    idx.setNode(node)
+    idx.addAllocs([{ ...mockAlloc(), NodeID: node.ID }])
+    const random = new SeededRandom(3)
+    const cases = [
+      ask(),
+      ask({ MBits: 2000 }),
+      ask({ ReservedPorts: [{ Label: 'ssh', Value: 22, To: 0 }] }), // the node reserves 22
+      ask({ ReservedPorts: [{ Label: 'admin', Value: 5000, To: 0 }] }), // the mock alloc uses 5000
+      ask({ ReservedPorts: [{ Label: 'x', Value: 7000, To: 0 }] }),
+      ask({ DynamicPorts: Array.from({ length: 12002 }, (_, i) => ({ Label: `p${i}`, Value: 0, To: 0 })) }),
+    ]
+    for (const a of cases) {
+      let reason: string | undefined
+      try {
+        idx.assignNetwork(a, random)
+      } catch (err) {
+        reason = (err as Error).message
+      }
+      expect(idx.canAssign(a)).toBe(reason)
+    }
+  })
+})
