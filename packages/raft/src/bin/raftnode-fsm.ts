@@ -12,6 +12,10 @@ const PRIME_LOW = 0x1b3
 
 export class CountingFSM implements FSM {
   count = 0
+  /** Called with every applied entry (tests record the applied sequence with it). */
+  onApply: ((log: Log) => void) | undefined
+  /** Called when a snapshot replaced the state. */
+  onRestore: (() => void) | undefined
   /** The hash, least significant limb first. */
   private readonly h = new Uint32Array(4)
   private readonly le = Buffer.alloc(8)
@@ -43,6 +47,7 @@ export class CountingFSM implements FSM {
     h[2] = h2
     h[3] = h3
     this.count++
+    this.onApply?.(log)
     return undefined
   }
 
@@ -74,6 +79,7 @@ export class CountingFSM implements FSM {
     const parsed = JSON.parse(Buffer.concat(parts).toString('utf8')) as { Count: number; Hash: string }
     if (!Number.isInteger(parsed.Count) || !/^[0-9a-f]{16}$/.test(parsed.Hash)) throw new Error('bad raftnode snapshot')
     this.count = parsed.Count
+    this.onRestore?.()
     for (let i = 0; i < 4; i++) this.h[i] = parseInt(parsed.Hash.slice(12 - 4 * i, 16 - 4 * i), 16)
   }
 }

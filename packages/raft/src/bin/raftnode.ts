@@ -11,9 +11,11 @@
  * ```
  *
  * Test tuning through the environment (same names for the Go twin): RAFTNODE_SNAPSHOT_INTERVAL_MS,
- * RAFTNODE_SNAPSHOT_THRESHOLD, RAFTNODE_TRAILING_LOGS.
+ * RAFTNODE_SNAPSHOT_THRESHOLD, RAFTNODE_TRAILING_LOGS; RAFTNODE_APPLY_LOG=<file> records every
+ * applied entry (TypeScript node only).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { appendFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Raft, bootstrapCluster, hasExistingState } from '../raft.js'
 import { InmemStore } from '../store/inmem.js'
@@ -114,6 +116,8 @@ async function main(): Promise<void> {
     await bootstrapCluster(options, logStore, stableStore, snapshotStore, transport, { Servers: args.peers })
   }
   const fsm = new CountingFSM()
+  const applyLog = process.env['RAFTNODE_APPLY_LOG']
+  if (applyLog !== undefined && applyLog !== '') recordApplies(fsm, applyLog)
   const raft = await Raft.create({ fsm, logStore, stableStore, snapshotStore, transport }, options)
 
   const server = createServer((req, res) => {
@@ -135,6 +139,16 @@ async function main(): Promise<void> {
   }
   process.once('SIGTERM', stop)
   process.once('SIGINT', stop)
+}
+
+/**
+ * Test aid: writes every applied entry to `path`, one line of `<index> <data as hex>`, starting
+ * afresh at each start (a restarted node replays its log) and marking snapshot restores.
+ */
+function recordApplies(fsm: CountingFSM, path: string): void {
+  writeFileSync(path, '')
+  fsm.onApply = (log) => appendFileSync(path, `${log.Index} ${log.Data.toString('hex')}\n`)
+  fsm.onRestore = () => appendFileSync(path, 'restore\n')
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {

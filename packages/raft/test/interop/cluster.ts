@@ -77,6 +77,8 @@ export interface NodeSpec {
 export class RaftNodeProcess {
   child: ChildProcess | undefined
   stderr = ''
+  /** Environment added at every start. */
+  env: Record<string, string> = {}
   private exited: Promise<void> = Promise.resolve()
 
   constructor(
@@ -105,7 +107,7 @@ export class RaftNodeProcess {
     ]
     if (options.bootstrap) args.push('-bootstrap')
     const [cmd, pre] = spec.kind === 'go' ? [buildGo('raftnode-go'), []] : [process.execPath, [tsNode]]
-    const child = spawn(cmd, [...pre, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...this.cluster.env, ...options.env } })
+    const child = spawn(cmd, [...pre, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...this.cluster.env, ...this.env, ...options.env } })
     child.stderr!.on('data', (c: Buffer) => {
       this.stderr = (this.stderr + c.toString()).slice(-20_000)
     })
