@@ -35,9 +35,9 @@ export async function dialRpc(addr: string, options: DialOptions = {}): Promise<
   socket.write(Buffer.from([RpcType.TLS]))
   const controller = new AbortController()
   const timer = clock.setTimeout(() => controller.abort(new RpcError('RPC_HANDSHAKE_TIMEOUT', 'TLS handshake timed out')), timeoutMs)
+  const either = eitherSignal(controller.signal, options.signal)
   try {
-    const signals = options.signal === undefined ? controller.signal : AbortSignal.any([controller.signal, options.signal])
-    const conn = await options.tlsWrap(options.region ?? 'global', socket, signals)
+    const conn = await options.tlsWrap(options.region ?? 'global', socket, either.signal)
     conn.on('close', () => socket.destroy())
     return { conn, socket }
   } catch (error) {
@@ -45,6 +45,7 @@ export async function dialRpc(addr: string, options: DialOptions = {}): Promise<
     throw error
   } finally {
     timer.cancel()
+    either.dispose()
   }
 }
 
@@ -83,4 +84,26 @@ function dialTcp(addr: string, clock: Clock, timeoutMs: number, signal?: AbortSi
       resolve(socket)
     })
   })
+}
+
+/**
+ * A signal that aborts when either does (`AbortSignal.any` arrived only in Node 20.3), and
+ * `dispose` to drop the listeners once the operation is over.
+ */
+export function eitherSignal(a: AbortSignal, b: AbortSignal | undefined): { signal: AbortSignal; dispose: () => void } {
+  if (b === undefined) return { signal: a, dispose: () => {} }
+  const controller = new AbortController()
+  const onA = (): void => controller.abort(a.reason)
+  const onB = (): void => controller.abort(b.reason)
+  if (a.aborted) onA()
+  else if (b.aborted) onB()
+  a.addEventListener('abort', onA, { once: true })
+  b.addEventListener('abort', onB, { once: true })
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      a.removeEventListener('abort', onA)
+      b.removeEventListener('abort', onB)
+    },
+  }
 }

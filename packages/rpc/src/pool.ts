@@ -2,7 +2,7 @@ import type { Duplex } from 'node:stream'
 import { noopLogger, systemClock, type Clock, type Logger, type Timer } from '@nomadic/runtime'
 import type { RegionWrapper } from '@nomadic/tls'
 import { Session, type SessionOptions } from '@nomadic/yamux'
-import { dialRpc } from './dial.js'
+import { dialRpc, eitherSignal } from './dial.js'
 import { RpcStreamClient, startStreaming, type CallOptions } from './client.js'
 import {
   DEFAULT_DIAL_TIMEOUT_MS,
@@ -227,8 +227,14 @@ export class ConnPool {
   }
 
   private async newConn(region: string, addr: string, signal?: AbortSignal): Promise<PooledConn> {
-    const signals = signal === undefined ? this.shutdownController.signal : AbortSignal.any([signal, this.shutdownController.signal])
-    const { conn, socket } = await dialRpc(addr, { tlsWrap: this.tlsWrap, region, timeoutMs: this.dialTimeoutMs, signal: signals, clock: this.clock })
+    const either = eitherSignal(this.shutdownController.signal, signal)
+    let dialed: Awaited<ReturnType<typeof dialRpc>>
+    try {
+      dialed = await dialRpc(addr, { tlsWrap: this.tlsWrap, region, timeoutMs: this.dialTimeoutMs, signal: either.signal, clock: this.clock })
+    } finally {
+      either.dispose()
+    }
+    const { conn, socket } = dialed
     conn.on('error', () => {})
     conn.write(Buffer.from([RpcType.MultiplexV2]))
     const session = Session.client(conn, this.yamuxOptions)

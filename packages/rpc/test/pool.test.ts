@@ -104,6 +104,17 @@ describe('ConnPool', () => {
     expect(await p.rpc('global', addr, 'Status.Ping', {})).toEqual({})
   })
 
+  it('aborts a call with its signal, and the next call still works', async () => {
+    const { server: srv, addr } = await server()
+    srv.endpoints.register('Slow.Hang', () => new Promise(() => {}))
+    const p = pool()
+    const controller = new AbortController()
+    const hanging = p.rpc('global', addr, 'Slow.Hang', {}, { signal: controller.signal })
+    setTimeout(() => controller.abort(new Error('caller gave up')), 20)
+    await expect(hanging).rejects.toMatchObject({ code: 'RPC_ABORTED' })
+    expect(await p.rpc('global', addr, 'Status.Ping', {})).toEqual({})
+  })
+
   it('fails calls after shutdown', async () => {
     const { addr } = await server()
     const p = pool()
