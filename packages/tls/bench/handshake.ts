@@ -1,5 +1,6 @@
 // Loopback mutual-TLS handshakes per second with the role and region check: nomadic
-// (TlsAcceptor + outgoingWrapper) and Go's crypto/tls doing the same (bench/go/handshake.go),
+// (TlsAcceptor + outgoingWrapper) and Go's crypto/tls doing the same (the interop peer's bench
+// mode, test/interop/go/peer.go),
 // on certificates made here; plus the time to make a certificate. Prints one JSON line.
 // Usage: npm run bench -w @nomadic/tls [-- <handshakes>]
 import { execFileSync } from 'node:child_process'
@@ -77,11 +78,11 @@ function goHandshakes(): number | null {
   }
   const bin = join(here, 'bin')
   mkdirSync(bin, { recursive: true })
-  execFileSync('go', ['build', '-o', join(bin, 'handshake'), join(here, 'go', 'handshake.go')], {
+  execFileSync('go', ['build', '-o', join(bin, 'peer'), join(here, '..', 'test', 'interop', 'go', 'peer.go')], {
     env: { ...process.env, GO111MODULE: 'off' },
     stdio: 'ignore',
   })
-  const out = JSON.parse(execFileSync(join(bin, 'handshake'), [dir, String(count)], { encoding: 'utf8' })) as {
+  const out = JSON.parse(execFileSync(join(bin, 'peer'), ['bench', dir, String(count)], { encoding: 'utf8' })) as {
     handshakes: number
     seconds: number
   }

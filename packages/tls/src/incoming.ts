@@ -2,6 +2,7 @@ import type { Duplex } from 'node:stream'
 import { createServer, type TLSSocket, type TlsOptions } from 'node:tls'
 import type { PeerValidator, TlsConfig } from './config.js'
 import { TlsHandshakeError } from './errors.js'
+import { ignoreErrors, listenOnce } from './listeners.js'
 
 /** Options of {@link TlsAcceptor}. */
 export interface TlsAcceptorOptions {
@@ -64,8 +65,9 @@ export class TlsAcceptor {
         // One of the two, never both: destroying the wrapped socket and its TLS socket
         // together can crash Node 20 (use after free in TLSWrap). The TLS socket follows the
         // wrapped one when that closes.
-        if (secure !== undefined) secure.destroy()
-        else socket.destroy()
+        const owner = secure ?? socket
+        ignoreErrors(owner)
+        owner.destroy()
         reject(error)
       }
       const onSecure = (tlsSocket: TLSSocket): void => {
@@ -90,17 +92,15 @@ export class TlsAcceptor {
       }
       const onClose = (): void =>
         settle(new TlsHandshakeError('connection closed during the TLS handshake', 'ECONNRESET'))
-      const onAbort = (): void => settle(signal?.reason)
-      const cleanup = (): void => {
-        server.off('secureConnection', onSecure)
-        server.off('tlsClientError', onClientError)
-        socket.off('close', onClose)
-        signal?.removeEventListener('abort', onAbort)
-      }
-      server.once('secureConnection', onSecure)
-      server.once('tlsClientError', onClientError)
-      socket.once('close', onClose)
-      signal?.addEventListener('abort', onAbort, { once: true })
+      const cleanup = listenOnce(
+        [
+          [server, 'secureConnection', onSecure],
+          [server, 'tlsClientError', onClientError],
+          [socket, 'close', onClose],
+        ],
+        signal,
+        () => settle(signal?.reason),
+      )
       server.emit('connection', socket)
     })
   }

@@ -22,7 +22,6 @@ export {
   createCertificate,
   createAgentCertificate,
   agentNames,
-  describeCertificate,
   DEFAULT_CA_DAYS,
   DEFAULT_CERT_DAYS,
   DEFAULT_DOMAIN,

@@ -2,6 +2,7 @@ import type { Duplex } from 'node:stream'
 import { connect, type TLSSocket } from 'node:tls'
 import type { TlsConfig } from './config.js'
 import { TlsHandshakeError } from './errors.js'
+import { ignoreErrors, listenOnce } from './listeners.js'
 
 /**
  * Upgrades an established connection to TLS as the client, towards a server of `region`
@@ -37,6 +38,7 @@ export function outgoingWrapper(config: TlsConfig): RegionWrapper {
         cleanup()
         // Only the TLS socket: it closes the connection, and destroying the wrapped socket
         // as well can crash Node 20 (use after free in TLSWrap).
+        ignoreErrors(secure)
         secure.destroy()
         reject(error)
       }
@@ -44,21 +46,19 @@ export function outgoingWrapper(config: TlsConfig): RegionWrapper {
         settle(new TlsHandshakeError(`TLS handshake with ${options.servername} failed: ${error.message}`, error.code, error))
       const onClose = (): void =>
         settle(new TlsHandshakeError(`connection closed during the TLS handshake with ${options.servername}`, 'ECONNRESET'))
-      const onAbort = (): void => settle(signal?.reason)
       const onSecure = (): void => {
         cleanup()
         resolve(secure)
       }
-      const cleanup = (): void => {
-        secure.off('secureConnect', onSecure)
-        secure.off('error', onError)
-        secure.off('close', onClose)
-        signal?.removeEventListener('abort', onAbort)
-      }
-      secure.once('secureConnect', onSecure)
-      secure.once('error', onError)
-      secure.once('close', onClose)
-      signal?.addEventListener('abort', onAbort, { once: true })
+      const cleanup = listenOnce(
+        [
+          [secure, 'secureConnect', onSecure],
+          [secure, 'error', onError],
+          [secure, 'close', onClose],
+        ],
+        signal,
+        () => settle(signal?.reason),
+      )
     })
   }
 }

@@ -1,4 +1,4 @@
-import { X509Certificate, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto'
+import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto'
 import { isIP } from 'node:net'
 import forge from 'node-forge'
 import { TlsConfigError, TlsPemError } from '../errors.js'
@@ -261,15 +261,4 @@ function parseCa(ca: CertificateAndKey): ParsedCa {
   const ski = cert.getExtension('subjectKeyIdentifier') as { subjectKeyIdentifier?: string } | undefined
   const keyIdentifier = forge.util.hexToBytes(ski?.subjectKeyIdentifier ?? cert.generateSubjectKeyIdentifier().toHex())
   return { cert, key, keyIdentifier }
-}
-
-/** Reads the subject CN and validity of a PEM certificate; handy in tests and the CLI's output. */
-export function describeCertificate(pem: string): { subject: string; validFrom: Date; validTo: Date; subjectAltName: string | undefined } {
-  const cert = new X509Certificate(pem)
-  return {
-    subject: cert.subject,
-    validFrom: new Date(cert.validFrom),
-    validTo: new Date(cert.validTo),
-    subjectAltName: cert.subjectAltName,
-  }
 }

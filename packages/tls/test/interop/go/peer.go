@@ -4,6 +4,10 @@
 //
 //	peer server <dir> <cert> <region>      prints the port, then one JSON line per connection
 //	peer client <dir> <cert> <port> <region> <verifyHostname>   prints one JSON line
+//	peer bench <dir> <count>               global-client against global-server, count handshakes
+//	                                       in a row; prints {"handshakes":N,"seconds":S}
+//
+// bench/handshake.ts uses the bench mode as its Go reference.
 package main
 
 import (
@@ -16,6 +20,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -61,6 +66,9 @@ func fail(err error) {
 
 func main() {
 	dir, certName := os.Args[2], os.Args[3]
+	if os.Args[1] == "bench" {
+		certName = "global-client-nomad"
+	}
 	caPEM, err := os.ReadFile(filepath.Join(dir, "nomad-agent-ca.pem"))
 	if err != nil {
 		fail(err)
@@ -71,21 +79,32 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	if os.Args[1] == "server" {
+	switch os.Args[1] {
+	case "server":
 		serve(pool, pair, os.Args[4])
-		return
+	case "bench":
+		count, err := strconv.Atoi(os.Args[3])
+		if err != nil {
+			fail(err)
+		}
+		bench(dir, pool, count)
+	default:
+		dial(pool, pair, os.Args[4], os.Args[5], os.Args[6] == "true")
 	}
-	dial(pool, pair, os.Args[4], os.Args[5], os.Args[6] == "true")
 }
 
-func serve(pool *x509.CertPool, pair tls.Certificate, region string) {
-	conf := &tls.Config{
+func serverConfig(pool *x509.CertPool, pair tls.Certificate, region string) *tls.Config {
+	return &tls.Config{
 		Certificates:          []tls.Certificate{pair},
 		ClientCAs:             pool,
 		ClientAuth:            tls.RequireAndVerifyClientCert,
 		MinVersion:            tls.VersionTLS12,
 		VerifyPeerCertificate: regionRule(region),
 	}
+}
+
+func serve(pool *x509.CertPool, pair tls.Certificate, region string) {
+	conf := serverConfig(pool, pair, region)
 	listener, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		fail(err)
@@ -160,4 +179,59 @@ func dial(pool *x509.CertPool, pair tls.Certificate, port, region string, verify
 		fail(err)
 	}
 	report(map[string]interface{}{"ok": true, "reply": string(reply), "peer": secure.ConnectionState().PeerCertificates[0].Subject.CommonName})
+}
+
+// bench: sequential handshakes of a client of region global against a server of region global,
+// each followed by a one-byte round trip (the server has judged the client by then).
+func bench(dir string, pool *x509.CertPool, count int) {
+	serverPair, err := tls.LoadX509KeyPair(filepath.Join(dir, "global-server-nomad.pem"), filepath.Join(dir, "global-server-nomad-key.pem"))
+	if err != nil {
+		fail(err)
+	}
+	clientPair, err := tls.LoadX509KeyPair(filepath.Join(dir, "global-client-nomad.pem"), filepath.Join(dir, "global-client-nomad-key.pem"))
+	if err != nil {
+		fail(err)
+	}
+	serverConf := serverConfig(pool, serverPair, "global")
+	serverConf.SessionTicketsDisabled = true
+	clientConf := &tls.Config{Certificates: []tls.Certificate{clientPair}, RootCAs: pool, ServerName: "server.global.nomad", MinVersion: tls.VersionTLS12}
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fail(err)
+	}
+	go func() {
+		for {
+			conn, err := listener.Accept()
+			if err != nil {
+				return
+			}
+			go func(conn net.Conn) {
+				defer conn.Close()
+				secure := tls.Server(conn, serverConf)
+				if secure.Handshake() == nil {
+					io.Copy(secure, secure)
+				}
+			}(conn)
+		}
+	}()
+	start := time.Now()
+	one := make([]byte, 1)
+	for i := 0; i < count; i++ {
+		conn, err := net.Dial("tcp", listener.Addr().String())
+		if err != nil {
+			fail(err)
+		}
+		secure := tls.Client(conn, clientConf)
+		if err := secure.Handshake(); err != nil {
+			fail(err)
+		}
+		if _, err := secure.Write(one); err != nil {
+			fail(err)
+		}
+		if _, err := io.ReadFull(secure, one); err != nil {
+			fail(err)
+		}
+		secure.Close()
+	}
+	fmt.Printf("{\"handshakes\":%d,\"seconds\":%f}\n", count, time.Since(start).Seconds())
 }
