@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream'
 import { encode } from '@nomadic/msgpack'
-import type { Logger } from '@nomadic/runtime'
+import type { Logger, Metrics } from '@nomadic/runtime'
 import { asRecord, encodePair, EOF, MessageReader, readValue } from './codec.js'
 import { errorText, type EndpointRegistry, type RpcContext, type StreamingRegistry } from './endpoints.js'
 import { RpcError } from './errors.js'
@@ -11,6 +11,8 @@ export interface ServeOptions {
   streaming: StreamingRegistry
   logger: Logger
   maxMessageBytes: number
+  /** Counts `nomad.rpc.request`, `nomad.rpc.request_error`, `nomad.streaming_rpc.request(_error)`. */
+  metrics?: Metrics
 }
 
 const HEADER_DECODE = { maxDepth: 4 }
@@ -57,10 +59,14 @@ export async function serveRpcStream(stream: Duplex, context: RpcContext, option
         frame = encodePair({ ServiceMethod: method, Seq: seq, Error: `rpc: cannot encode reply: ${errorText(err)}` }, {})
       }
       stream.write(frame)
+      options.metrics?.counter('nomad.rpc.request')
     }
     stream.end()
   } catch (error) {
-    if (!isClosedError(error)) options.logger.warn('RPC error', { error: errorText(error), remote: context.remoteAddress })
+    if (!isClosedError(error)) {
+      options.logger.warn('RPC error', { error: errorText(error), remote: context.remoteAddress })
+      options.metrics?.counter('nomad.rpc.request_error')
+    }
     stream.destroy()
   }
 }
@@ -80,17 +86,22 @@ export async function serveStreaming(stream: Duplex, context: RpcContext, option
     }
     method = asRecord(header, 'streaming RPC header')['Method']
   } catch (error) {
-    if (!isClosedError(error)) options.logger.warn('streaming RPC error', { error: errorText(error), remote: context.remoteAddress })
+    if (!isClosedError(error)) {
+      options.logger.warn('streaming RPC error', { error: errorText(error), remote: context.remoteAddress })
+      options.metrics?.counter('nomad.streaming_rpc.request_error')
+    }
     stream.destroy()
     return
   }
   const handler = options.streaming.get(typeof method === 'string' ? method : String(method))
   if (typeof handler === 'string') {
     options.logger.warn('streaming RPC error', { error: handler, remote: context.remoteAddress })
+    options.metrics?.counter('nomad.streaming_rpc.request_error')
     stream.end(encode({ Error: handler }))
     return
   }
   stream.write(encode({ Error: '' }))
+  options.metrics?.counter('nomad.streaming_rpc.request')
   handler(stream, context)
 }
 

@@ -1,7 +1,7 @@
 import { createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { TLSSocket } from 'node:tls'
-import { noopLogger, systemClock, type Clock, type Logger } from '@nomadic/runtime'
+import { noopLogger, noopMetrics, systemClock, type Clock, type Logger, type Metrics } from '@nomadic/runtime'
 import { certificateNames, TlsAcceptor, validateRpcRegionPeer, type TlsConfig } from '@nomadic/tls'
 import { Session, type SessionOptions } from '@nomadic/yamux'
 import { AcceptBackoff } from './backoff.js'
@@ -54,6 +54,8 @@ export interface RpcServerOptions {
   raftHandler?: RaftHandler
   clock?: Clock
   logger?: Logger
+  /** Nomad's counters: `nomad.rpc.accept_conn`, `nomad.rpc.raft_handoff`, `nomad.rpc.request`, … */
+  metrics?: Metrics
 }
 
 /**
@@ -74,6 +76,7 @@ export class RpcServer {
   readonly streaming: StreamingRegistry
   private readonly clock: Clock
   private readonly logger: Logger
+  private readonly metrics: Metrics
   private readonly region: string
   private readonly requireTls: boolean
   private readonly upgradeMode: boolean
@@ -96,6 +99,7 @@ export class RpcServer {
     this.streaming = options.streaming ?? new StreamingRegistry()
     this.clock = options.clock ?? systemClock
     this.logger = options.logger ?? noopLogger
+    this.metrics = options.metrics ?? noopMetrics
     this.region = options.region ?? 'global'
     this.upgradeMode = options.upgradeMode ?? false
     this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS
@@ -118,6 +122,7 @@ export class RpcServer {
       endpoints: this.endpoints,
       streaming: this.streaming,
       logger: this.logger,
+      metrics: this.metrics,
       maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     }
   }
@@ -198,6 +203,7 @@ export class RpcServer {
       conn.once('close', free)
     }
     this.connections.add(conn)
+    this.metrics.counter('nomad.rpc.accept_conn')
     conn.once('close', () => this.connections.delete(conn))
     conn.on('error', () => {})
     const remoteAddress = `${ip}:${(conn as Socket).remotePort ?? 0}`
@@ -267,6 +273,7 @@ export class RpcServer {
       conn.destroy()
       return
     }
+    this.metrics.counter('nomad.rpc.raft_handoff')
     handler(conn, context)
   }
 

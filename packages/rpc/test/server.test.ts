@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { encode } from '@nomadic/msgpack'
-import { SimClock } from '@nomadic/runtime'
+import { InmemMetrics, SimClock } from '@nomadic/runtime'
 import { outgoingWrapper } from '@nomadic/tls'
 import { Session } from '@nomadic/yamux'
 import { dialRpc, RemoteError, RpcServer, RpcStreamClient, RpcType, startStreaming, type RpcContext } from '../src/index.js'
@@ -55,6 +55,22 @@ describe('first byte 0x01: net/rpc over msgpack', () => {
     // Calls made together on one stream run one at a time, each getting its own reply.
     const together = await Promise.all([1, 2, 3, 4, 5].map((n) => client.call('Echo.Echo', { Value: `t${n}`, N: n })))
     expect(together.map((r) => (r as { Value: string }).Value)).toEqual(['t1', 't2', 't3', 't4', 't5'])
+  })
+
+  it("counts Nomad's metrics: accepted connections, requests, request errors", async () => {
+    const metrics = new InmemMetrics()
+    const { port } = await server({ metrics })
+    const socket = await raw(port)
+    socket.write(Buffer.from([0x01]))
+    const client = new RpcStreamClient(socket)
+    await client.call('Status.Ping', {})
+    await client.call('Status.Ping', {})
+    const bad = await raw(port)
+    bad.write(Buffer.concat([Buffer.from([0x01]), hex('c1')]))
+    await closed(bad)
+    expect(metrics.count('nomad.rpc.accept_conn')).toBe(2)
+    expect(metrics.count('nomad.rpc.request')).toBe(2)
+    expect(metrics.count('nomad.rpc.request_error')).toBe(1)
   })
 
   it('closes the connection on a malformed body and keeps serving others', async () => {
