@@ -12,15 +12,15 @@ import { joinHostPort } from '../transport/transport.js'
 import { ipToBytes, ipToString } from '../wire/ip.js'
 import { LamportClock } from './lamport.js'
 import {
-  FILTER_NODE, FILTER_TAG, QUERY_FLAG_ACK, QUERY_FLAG_NO_BROADCAST, SerfMessageType,
+  QUERY_FLAG_ACK, QUERY_FLAG_NO_BROADCAST, SerfMessageType,
   decodeJoin, decodeLeave, decodePushPull, decodeQuery, decodeQueryResponse, decodeRelay, decodeSerfBody, decodeUserEvent,
   encodeJoin, encodeLeave, encodeNodeFilter, encodePushPull, encodeQuery, encodeQueryResponse, encodeRelay, encodeTagFilter,
   encodeUserEvent,
   type MessageJoin, type MessageLeave, type MessageQuery, type MessageQueryResponse, type MessageUserEvent, type UserEvents,
 } from './messages.js'
-import { decodeFirst } from '@nomadic/msgpack'
 import { handleInternalQuery, INTERNAL_QUERY_PREFIX } from './internal-query.js'
 import { Snapshotter } from './snapshot.js'
+import { queryFiltersMatch } from './filter.js'
 import { CoalesceStage, MemberEventCoalescer, UserEventCoalescer } from './coalesce.js'
 import { resolveNameConflict } from './conflict.js'
 
@@ -809,28 +809,6 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
     return true
   }
 
-  private shouldProcessQuery(filters: Buffer[]): boolean {
-    for (const f of filters) {
-      if (f.length === 0) return false
-      try {
-        if (f[0] === FILTER_NODE) {
-          const names = decodeFirst(f, 1).value
-          if (!Array.isArray(names) || !names.map(String).includes(this.name)) return false
-        } else if (f[0] === FILTER_TAG) {
-          const m = decodeSerfBody(f).map
-          const tag = String(m.Tag ?? '')
-          const expr = String(m.Expr ?? '')
-          if (!new RegExp(expr).test(this.tags[tag] ?? '')) return false
-        } else {
-          return false
-        }
-      } catch {
-        return false
-      }
-    }
-    return true
-  }
-
   private handleQuery(q: MessageQuery): boolean {
     this.queryClock.witness(q.ltime)
     if (q.ltime < this.queryMinTime) return false
@@ -847,7 +825,7 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
     }
     seen.ids.push(q.id)
     const rebroadcast = (q.flags & QUERY_FLAG_NO_BROADCAST) === 0
-    if (!this.shouldProcessQuery(q.filters)) return rebroadcast
+    if (!queryFiltersMatch(q.filters, this.name, this.tags)) return rebroadcast
     const query = new Query(this, q.ltime, q.name, q.payload, q.id, q.addr, q.port, q.sourceNode, this.now() + q.timeout / 1_000_000, q.relayFactor)
     if ((q.flags & QUERY_FLAG_ACK) !== 0) {
       const ack: MessageQueryResponse = { ltime: q.ltime, id: q.id, from: this.name, flags: QUERY_FLAG_ACK, payload: null }
