@@ -181,6 +181,8 @@ export class EvalBroker<E extends BrokerEvaluation = Evaluation> {
   private totalReady = 0
   private totalBlocked = 0
   private readonly eligible: Array<ReadyQueue<E>> = []
+  private lastSchedulers: readonly string[] | undefined
+  private lastQueues: ReadonlyArray<ReadyQueue<E> | undefined> = []
 
   constructor(components: EvalBrokerComponents = {}, options: EvalBrokerOptions = {}) {
     this.clock = components.clock ?? systemClock
@@ -307,7 +309,7 @@ export class EvalBroker<E extends BrokerEvaluation = Evaluation> {
         this.enqueueReady(next, next.eval.Type)
       }
     }
-    const again = this.requeue.get(token)
+    const again = this.requeue.size === 0 ? undefined : this.requeue.get(token)
     if (again !== undefined) {
       this.requeue.delete(token)
       this.processEnqueue(again, '')
@@ -404,6 +406,7 @@ export class EvalBroker<E extends BrokerEvaluation = Evaluation> {
     if (q === undefined) {
       q = { heap: new Heap<Tracked<E>>(readyLess), ready: 0, unacked: 0 }
       this.ready.set(queue, q)
+      this.lastSchedulers = undefined
     }
     t.seq = this.seq++
     q.heap.push(t)
@@ -412,24 +415,43 @@ export class EvalBroker<E extends BrokerEvaluation = Evaluation> {
   }
 
   private scan(schedulers: readonly string[]): Delivery<E> | undefined {
+    const queues = this.queuesFor(schedulers)
     const eligible = this.eligible
-    eligible.length = 0
+    let count = 0
     let best = 0
-    for (const name of schedulers) {
-      const q = this.ready.get(name)
+    for (let i = 0; i < queues.length; i++) {
+      const q = queues[i]
       const head = q?.heap.peek()
       if (head === undefined) continue
       const priority = head.eval.Priority
-      if (eligible.length === 0 || priority > best) {
-        eligible.length = 0
-        eligible.push(q!)
+      if (count === 0 || priority > best) {
+        eligible[0] = q!
+        count = 1
         best = priority
       } else if (priority === best) {
-        eligible.push(q!)
+        eligible[count++] = q!
       }
     }
-    if (eligible.length === 0) return undefined
-    return this.deliver(eligible.length === 1 ? eligible[0]! : eligible[this.random.int(eligible.length)]!)
+    if (count === 0) return undefined
+    return this.deliver(count === 1 ? eligible[0]! : eligible[this.random.int(count)]!)
+  }
+
+  /**
+   * The ready queues of a scheduler list. Workers ask with the same list every time, so the
+   * lookup is remembered for the last list (until a queue is created or the broker flushed).
+   */
+  private queuesFor(schedulers: readonly string[]): ReadonlyArray<ReadyQueue<E> | undefined> {
+    if (this.sameAsLast(schedulers)) return this.lastQueues
+    this.lastSchedulers = schedulers.slice()
+    this.lastQueues = schedulers.map((name) => this.ready.get(name))
+    return this.lastQueues
+  }
+
+  private sameAsLast(schedulers: readonly string[]): boolean {
+    const last = this.lastSchedulers
+    if (last === undefined || last.length !== schedulers.length) return false
+    for (let i = 0; i < last.length; i++) if (last[i] !== schedulers[i]) return false
+    return true
   }
 
   private deliver(q: ReadyQueue<E>): Delivery<E> {
@@ -520,6 +542,7 @@ export class EvalBroker<E extends BrokerEvaluation = Evaluation> {
     this.tracked.clear()
     this.jobs.clear()
     this.ready.clear()
+    this.lastSchedulers = undefined
     this.totalUnacked = 0
     this.requeue.clear()
     this.totalReady = 0

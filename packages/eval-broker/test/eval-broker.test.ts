@@ -407,3 +407,17 @@ describe('options and metrics', () => {
     expect(metrics.gauges.get('nomad.broker.service.ready')).toBe(1)
   })
 })
+
+describe('scheduler lists', () => {
+  it('follows a caller that changes its scheduler list between dequeues', () => {
+    const { broker } = setup()
+    const schedulers = ['service']
+    broker.enqueue(makeEval({ Type: 'batch' }))
+    expect(broker.tryDequeue(schedulers)).toBeUndefined()
+    schedulers.push('batch')
+    expect(broker.tryDequeue(schedulers)?.eval.Type).toBe('batch')
+    broker.enqueue(makeEval({ Type: 'system' }))
+    schedulers[0] = 'system'
+    expect(broker.tryDequeue(schedulers)?.eval.Type).toBe('system')
+  })
+})
