@@ -103,8 +103,28 @@ func serverConfig(pool *x509.CertPool, pair tls.Certificate, region string) *tls
 	}
 }
 
+// echoTLS accepts connections on listener, handshakes each as the TLS server, tells onHandshake
+// the outcome, and echoes what an accepted peer sends.
+func echoTLS(listener net.Listener, conf *tls.Config, onHandshake func(*tls.Conn, error)) {
+	for {
+		conn, err := listener.Accept()
+		if err != nil {
+			return
+		}
+		go func(conn net.Conn) {
+			defer conn.Close()
+			conn.SetDeadline(time.Now().Add(10 * time.Second))
+			secure := tls.Server(conn, conf)
+			err := secure.Handshake()
+			onHandshake(secure, err)
+			if err == nil {
+				io.Copy(secure, secure)
+			}
+		}(conn)
+	}
+}
+
 func serve(pool *x509.CertPool, pair tls.Certificate, region string) {
-	conf := serverConfig(pool, pair, region)
 	listener, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		fail(err)
@@ -115,24 +135,14 @@ func serve(pool *x509.CertPool, pair tls.Certificate, region string) {
 		io.Copy(io.Discard, os.Stdin)
 		os.Exit(0)
 	}()
-	for {
-		conn, err := listener.Accept()
+	echoTLS(listener, serverConfig(pool, pair, region), func(secure *tls.Conn, err error) {
 		if err != nil {
+			report(map[string]interface{}{"ok": false, "error": err.Error()})
 			return
 		}
-		go func(conn net.Conn) {
-			defer conn.Close()
-			conn.SetDeadline(time.Now().Add(10 * time.Second))
-			secure := tls.Server(conn, conf)
-			if err := secure.Handshake(); err != nil {
-				report(map[string]interface{}{"ok": false, "error": err.Error()})
-				return
-			}
-			state := secure.ConnectionState()
-			report(map[string]interface{}{"ok": true, "peer": state.PeerCertificates[0].Subject.CommonName, "serverName": state.ServerName})
-			io.Copy(secure, secure)
-		}(conn)
-	}
+		state := secure.ConnectionState()
+		report(map[string]interface{}{"ok": true, "peer": state.PeerCertificates[0].Subject.CommonName, "serverName": state.ServerName})
+	})
 }
 
 func dial(pool *x509.CertPool, pair tls.Certificate, port, region string, verifyHostname bool) {
@@ -199,21 +209,7 @@ func bench(dir string, pool *x509.CertPool, count int) {
 	if err != nil {
 		fail(err)
 	}
-	go func() {
-		for {
-			conn, err := listener.Accept()
-			if err != nil {
-				return
-			}
-			go func(conn net.Conn) {
-				defer conn.Close()
-				secure := tls.Server(conn, serverConf)
-				if secure.Handshake() == nil {
-					io.Copy(secure, secure)
-				}
-			}(conn)
-		}
-	}()
+	go echoTLS(listener, serverConf, func(*tls.Conn, error) {})
 	start := time.Now()
 	one := make([]byte, 1)
 	for i := 0; i < count; i++ {
