@@ -19,6 +19,7 @@ interface Waiter {
   reject: (err: Error) => void
 }
 
+/** A connection this server opened to a peer: requests out, responses matched in order. */
 export class PeerConnection {
   private readonly reader: FrameReader
   private readonly waiters: Waiter[] = []

@@ -25,6 +25,7 @@ export function isHeartbeat(r: AppendEntriesRequest): boolean {
     r.Entries.length === 0 && r.LeaderCommitIndex === 0
 }
 
+/** A connection a peer opened to this server, served one request at a time. */
 export class InboundConnection {
   private readonly reader: FrameReader
   private pendingType: RPCType | undefined

@@ -54,6 +54,7 @@ function shapeOf(tag: number): Shape | undefined {
   }
 }
 
+/** Splits one connection's bytes into type bytes, msgpack values and raw runs (see the file comment). */
 export class FrameReader {
   private chunks: Buffer[] = []
   private length = 0
