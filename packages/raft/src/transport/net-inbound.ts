@@ -8,6 +8,7 @@
 import { PassThrough, type Duplex } from 'node:stream'
 import type { Logger } from '@nomadic/runtime'
 import { RPCType, type RPC, type RPCHandler, type AppendEntriesRequest } from '../types.js'
+import { isHeartbeat } from './inmem.js'
 import { FrameReader } from './wire-reader.js'
 import { MESSAGE_KINDS, encodeResponse, readMessage, wireDecodeOptions } from './wire.js'
 
@@ -17,12 +18,6 @@ export interface InboundHost {
   heartbeatHandler(): RPCHandler | undefined
   readonly logger: Logger
   readonly maxMessageBytes: number
-}
-
-/** hashicorp's heartbeat test: only Term and Leader set. */
-export function isHeartbeat(r: AppendEntriesRequest): boolean {
-  return r.Term !== 0 && r.Leader.length > 0 && r.PrevLogEntry === 0 && r.PrevLogTerm === 0 &&
-    r.Entries.length === 0 && r.LeaderCommitIndex === 0
 }
 
 /** A connection a peer opened to this server, served one request at a time. */
