@@ -137,6 +137,31 @@ describe('NetworkTransport over TCP', () => {
     expect((await client.appendEntries('s', server.localAddr(), ae())).Success).toBe(true)
   })
 
+  it('rejects an RPC whose AbortSignal fires, and drops that connection', async () => {
+    const server = await transport()
+    const client = await transport()
+    server.setConsumer(() => {}) // never responds
+    const controller = new AbortController()
+    const pending = client.appendEntries('s', server.localAddr(), ae(), controller.signal)
+    setTimeout(() => controller.abort(), 20)
+    await expect(pending).rejects.toMatchObject({ code: 'RAFT_TIMEOUT' })
+    expect((client as unknown as { pool: Map<string, unknown[]> }).pool.get(server.localAddr()) ?? []).toEqual([])
+  })
+
+  it('fails an InstallSnapshot whose data ends before Size bytes; the receiver sees the stream break', async () => {
+    const server = await transport()
+    const client = await transport()
+    const readerError = new Promise<Error>((resolve) => server.setConsumer((rpc) => {
+      rpc.reader?.on('error', resolve)
+      rpc.reader?.resume()
+    }))
+    await expect(client.installSnapshot('s', server.localAddr(), {
+      ProtocolVersion: 3, SnapshotVersion: 1, Term: 2, Leader: Buffer.from('l'), LastLogIndex: 100, LastLogTerm: 2,
+      Peers: Buffer.alloc(0), Configuration: Buffer.alloc(0), ConfigurationIndex: 1, Size: 1000,
+    }, Readable.from([Buffer.alloc(10)]))).rejects.toThrow(/ended after 10 of 1000 bytes/)
+    expect((await readerError).message).toBe('connection closed')
+  })
+
   it('times out an RPC the peer never answers, and fails fast on an unreachable peer', async () => {
     const server = await transport()
     const client = await transport({ timeoutMs: 200 })
