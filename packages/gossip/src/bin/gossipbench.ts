@@ -31,7 +31,16 @@ async function main(): Promise<void> {
       await ml.join([`${first.addr}:${first.port}`])
     }
   }
-  while (!nodes.every((ml) => ml.numMembers() === n)) await sleep(10)
+  const joinedMs = Date.now() - start
+  let lastReport = Date.now()
+  while (!nodes.every((ml) => ml.numMembers() === n)) {
+    if (process.env.BENCH_VERBOSE !== undefined && Date.now() - lastReport > 2000) {
+      const fewest = Math.min(...nodes.map((ml) => ml.numMembers()))
+      process.stderr.write(`joined at ${joinedMs} ms; now ${Date.now() - start} ms, fewest members seen ${fewest}\n`)
+      lastReport = Date.now()
+    }
+    await sleep(10)
+  }
   const convergeMs = Date.now() - start
 
   const sent = (): number => nodes.reduce((sum, ml) => sum + ml.stats.udpBytesSent + ml.stats.tcpBytesSent, 0)
