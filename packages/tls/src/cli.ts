@@ -15,7 +15,9 @@ import { TlsError, TlsUsageError } from './errors.js'
 export interface CliIo {
   /** Directory the files are written to (and relative `-ca`/`-key` are read from). */
   cwd: string
+  /** Where progress (`==> … saved to: …`) and help go. */
   stdout: { write(text: string): unknown }
+  /** Where errors go (`Error: …`, naming the file concerned). */
   stderr: { write(text: string): unknown }
   /** Start of validity of what is created. Default: now. */
   now?: Date

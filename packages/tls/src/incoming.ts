@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream'
 import { createServer, type TLSSocket, type TlsOptions } from 'node:tls'
 import type { PeerValidator, TlsConfig } from './config.js'
-import { TlsHandshakeError } from './errors.js'
+import { TlsHandshakeError, type TlsConfigError } from './errors.js'
 import { ignoreErrors, listenOnce } from './listeners.js'
 
 /** Options of {@link TlsAcceptor}. */
@@ -28,6 +28,10 @@ export class TlsAcceptor {
   private validator: PeerValidator
   private readonly region: string
 
+  /**
+   * Throws {@link TlsConfigError} when `config` has no CA, certificate or key: incoming RPC TLS
+   * needs all three.
+   */
   constructor(config: TlsConfig, options: TlsAcceptorOptions) {
     this.region = options.region
     this.options = TlsAcceptor.optionsOf(config)

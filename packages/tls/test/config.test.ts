@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
+  TlsAcceptor,
   TlsConfig,
   TlsConfigError,
   TlsFileError,
@@ -182,5 +183,6 @@ describe('node:tls options', () => {
     expect(() => new TlsConfig({ ca: pki.ca.cert }).incomingOptions()).toThrow(/certFile/)
     expect(() => new TlsConfig({}).outgoingOptions('global')).toThrow(/caFile/)
     expect(new TlsConfig({ ca: pki.ca.cert }).outgoingOptions('global').cert).toBeUndefined()
+    expect(() => new TlsAcceptor(new TlsConfig({ ca: pki.ca.cert }), { region: 'global' })).toThrow(TlsConfigError)
   })
 })

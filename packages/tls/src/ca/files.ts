@@ -32,8 +32,11 @@ export async function readCa(certFile: string, keyFile: string): Promise<Certifi
 
 /** A file to write: certificates world-readable, keys private to the owner. */
 export interface NewFile {
+  /** Where to write. */
   path: string
+  /** What to write (PEM). */
   content: string
+  /** File mode, e.g. 0o600 for keys. */
   mode: number
 }
 
