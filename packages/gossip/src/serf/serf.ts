@@ -236,8 +236,6 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
     this.broadcasts = new TransmitLimitedQueue(numNodes, 4)
     this.eventBroadcasts = new TransmitLimitedQueue(numNodes, 4)
     this.queryBroadcasts = new TransmitLimitedQueue(numNodes, 4)
-    const retransmit = options.memberlist?.retransmitMult
-    if (retransmit !== undefined) for (const q of [this.broadcasts, this.eventBroadcasts, this.queryBroadcasts]) q.retransmitMult = retransmit
     if (options.snapshotPath !== undefined) this.snapshot = new Snapshotter(options.snapshotPath, this.logger)
     const merge: MergeDelegate | undefined = options.merge === undefined ? undefined : {
       notifyMerge: (peers) => options.merge!(peers.map((p) => this.memberFromNode(p, p.state === 'left' ? 'left' : 'none'))),
@@ -275,6 +273,8 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
         notifyConflict: (existing, other) => this.handleNodeConflict(existing, other),
       },
     })
+    // Serf's queues retransmit as often as memberlist's own (the profile's RetransmitMult).
+    for (const q of [this.broadcasts, this.eventBroadcasts, this.queryBroadcasts]) q.retransmitMult = this.memberlist.config.retransmitMult
   }
 
   /** Creates, starts and (with a snapshot) rejoins previously known nodes. */
