@@ -29,6 +29,11 @@ describe('simulated cluster', () => {
       await c.nodes[3]!.shutdown()
       await c.run(2_000)
       expect(events.filter(([, who, st]) => who === 'node-3' && st === 'left').map(([by]) => by).sort()).toEqual(['node-0', 'node-1', 'node-2', 'node-3'])
+      // Left nodes are reaped like dead ones once gossipToTheDeadTime (30 s) has passed —
+      // memberlist 0.2.2 would keep them forever (memberlist#253).
+      expect(c.nodes[0]!.allNodes().find((n) => n.name === 'node-3')?.state).toBe('left')
+      await c.run(40_000)
+      for (const n of c.nodes.slice(0, 3)) expect(n.allNodes().map((x) => x.name).sort(), replay(seed, 'five nodes')).toEqual(['node-0', 'node-1', 'node-2'])
     } finally {
       await c.shutdown()
     }
