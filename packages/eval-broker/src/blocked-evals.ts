@@ -2,7 +2,7 @@ import { noopLogger, noopMetrics, systemClock, type Clock, type Logger, type Met
 import { EvalTriggerMaxPlans, JobTypeSystem, type Evaluation } from '@nomadic/structs'
 import { DEFAULT_PRUNE_INTERVAL_MS, DEFAULT_PRUNE_THRESHOLD_MS } from './constants.js'
 import { InvalidOptionError } from './errors.js'
-import { latestIndex, type BrokerEvaluation, type Index } from './evaluation.js'
+import { latestIndex, type BrokerEvaluation } from './evaluation.js'
 import { JobMap } from './job-map.js'
 import { WaitList, type WaitOptions } from './wait-list.js'
 
@@ -98,7 +98,7 @@ export class BlockedEvals<E extends BrokerEvaluation = Evaluation> {
   private readonly jobs = new JobMap<string>()
   private readonly byNode = new Map<string, Set<string>>()
   private readonly systemNodesByJob = new JobMap<Set<string>>()
-  private readonly unblockIndexes = new Map<string, { index: Index; at: number }>()
+  private readonly unblockIndexes = new Map<string, { index: number; at: number }>()
   private duplicates: E[] = []
   private readonly duplicateWaiters: WaitList<E[]>
   private readonly changes = new Map<string, CapacityChange>()
@@ -161,21 +161,21 @@ export class BlockedEvals<E extends BrokerEvaluation = Evaluation> {
   }
 
   /** Capacity changed on nodes of `computedClass` at Raft `index`: release what could use it. */
-  unblock(computedClass: string, index: Index): void {
+  unblock(computedClass: string, index: number): void {
     if (!this.enabled) return
     this.recordUnblock(computedClass, index)
     this.queueChange(computedClass, '')
   }
 
   /** Quota `quota` changed at `index`: release evals blocked on it. */
-  unblockQuota(quota: string, index: Index): void {
+  unblockQuota(quota: string, index: number): void {
     if (!this.enabled || quota === '') return
     this.recordUnblock(quota, index)
     this.queueChange('', quota)
   }
 
   /** Capacity changed on `computedClass` and, when non-empty, under `quota` (allocs became terminal). */
-  unblockClassAndQuota(computedClass: string, quota: string, index: Index): void {
+  unblockClassAndQuota(computedClass: string, quota: string, index: number): void {
     if (!this.enabled) return
     if (quota !== '') this.recordUnblock(quota, index)
     this.recordUnblock(computedClass, index)
@@ -183,7 +183,7 @@ export class BlockedEvals<E extends BrokerEvaluation = Evaluation> {
   }
 
   /** Releases the system-job evals blocked on node `nodeId` (its capacity changed). */
-  unblockNode(nodeId: string, _index?: Index): void {
+  unblockNode(nodeId: string, _index?: number): void {
     if (!this.enabled) return
     const ids = this.byNode.get(nodeId)
     if (ids === undefined) return
@@ -313,7 +313,7 @@ export class BlockedEvals<E extends BrokerEvaluation = Evaluation> {
   private missedUnblock(evaluation: E): boolean {
     const snapshot = evaluation.SnapshotIndex ?? 0
     const quota = evaluation.QuotaLimitReached ?? ''
-    let max: Index = 0
+    let max: number = 0
     for (const [key, { index }] of this.unblockIndexes) {
       if (index > max) max = index
       if (quota !== '') {
@@ -327,7 +327,7 @@ export class BlockedEvals<E extends BrokerEvaluation = Evaluation> {
     return evaluation.EscapedComputedClass === true && snapshot < max
   }
 
-  private recordUnblock(key: string, index: Index): void {
+  private recordUnblock(key: string, index: number): void {
     this.unblockIndexes.set(key, { index, at: this.clock.now() })
   }
 

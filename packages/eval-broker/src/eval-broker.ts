@@ -116,7 +116,7 @@ interface ReadyQueue<E> {
 }
 
 function compareIndex(a: BrokerEvaluation, b: BrokerEvaluation): number {
-  return a.CreateIndex < b.CreateIndex ? -1 : a.CreateIndex > b.CreateIndex ? 1 : 0
+  return a.CreateIndex - b.CreateIndex
 }
 
 /** Ready-queue order: higher priority first, then older (lower CreateIndex), then arrival. */

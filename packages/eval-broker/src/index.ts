@@ -15,7 +15,7 @@ export type {
   GetDuplicatesOptions,
   UnblockTarget,
 } from './blocked-evals.js'
-export type { BrokerEvaluation, Index } from './evaluation.js'
+export type { BrokerEvaluation } from './evaluation.js'
 export type { WaitOptions } from './wait-list.js'
 export type { Evaluation } from '@nomadic/structs'
 export {
