@@ -84,6 +84,26 @@ export class InmemState implements State {
     return this.config
   }
 
+  /** A copy that later writes to this store do not change (objects are shared, never mutated). */
+  clone(): InmemState {
+    const c = new InmemState()
+    const copyNested = <V>(from: Map<string, Map<string, V>>, to: Map<string, Map<string, V>>): void => {
+      for (const [k, m] of from) to.set(k, new Map(m))
+    }
+    for (const [k, v] of this.nodeMap) c.nodeMap.set(k, v)
+    for (const [k, v] of this.jobMap) c.jobMap.set(k, v)
+    for (const [k, m] of this.jobVersions) c.jobVersions.set(k, new Map(m))
+    for (const [k, v] of this.allocMap) c.allocMap.set(k, v)
+    copyNested(this.byNode, c.byNode)
+    copyNested(this.byJob, c.byJob)
+    for (const [k, v] of this.deploymentMap) c.deploymentMap.set(k, v)
+    for (const [k, v] of this.nodeVersions) c.nodeVersions.set(k, v)
+    c.writes = this.writes
+    c.config = this.config
+    c.index = this.index
+    return c
+  }
+
   /** This store as the scheduler's state (it is not copied: do not write while one runs). */
   snapshot(): State {
     return this
