@@ -370,7 +370,7 @@ export class StateStore {
    */
   static restore(records: Iterable<unknown>, options: StateStoreOptions = {}): StateStore {
     const store = new StateStore(options)
-    const txn = store.db.txn()
+    const txn = store.db.txn({ undo: false }) // a failed restore discards the store
     let n = 0
     try {
       for (const record of records) {
@@ -387,7 +387,7 @@ export class StateStore {
   /** {@link StateStore.restore} from an async stream (a snapshot being read from disk or network). */
   static async restoreAsync(records: AsyncIterable<unknown>, options: StateStoreOptions = {}): Promise<StateStore> {
     const store = new StateStore(options)
-    const txn = store.db.txn()
+    const txn = store.db.txn({ undo: false }) // a failed restore discards the store
     let n = 0
     try {
       for await (const record of records) insertRecord(txn, record, n++)

@@ -88,6 +88,28 @@ describe('MemDB tables and indexes', () => {
     cow.abort()
   })
 
+  it('undoes in-place writes to groups created since the last snapshot', () => {
+    const d = db()
+    put(d, { id: 'a', group: 'g' }, { id: 'b', group: 'g' }) // group g created, no snapshot since
+    put(d, { id: 'c', group: 'g' }) // written in place: g is still unseen
+    const txn = d.txn()
+    expect(txn.inPlace).toBe(true)
+    txn.insert('rows', { id: 'd', group: 'g' })
+    txn.insert('rows', { id: 'a', group: 'h' })
+    txn.delete('rows', 'b')
+    txn.delete('rows', 'c')
+    txn.delete('rows', 'd')
+    expect(txn.getAll('rows', 'group', 'g')).toEqual([])
+    txn.abort()
+    const s = d.snapshot()
+    expect(s.getAll<Row>('rows', 'group', 'g').map((r) => r.id)).toEqual(['a', 'b', 'c'])
+    expect(s.getAll('rows', 'group', 'h')).toEqual([])
+    // After the snapshot the group is shared: a write clones it and the snapshot keeps its view.
+    put(d, { id: 'e', group: 'g' })
+    expect(s.getAll<Row>('rows', 'group', 'g').map((r) => r.id)).toEqual(['a', 'b', 'c'])
+    expect(d.snapshot().getAll<Row>('rows', 'group', 'g').map((r) => r.id)).toEqual(['a', 'b', 'c', 'e'])
+  })
+
   it('deletes from every index', () => {
     const d = db()
     put(d, { id: 'x', group: 'g', tag: 't' })

@@ -8,7 +8,10 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { Allocation, Evaluation, Job, Node } from '@nomadic/structs'
 import { allocTerminal } from '@nomadic/structs'
-import { StateStore, type StateSnapshot, type TaskGroupSummary } from '../src/index.js'
+import { StateReader, StateStore, type StateSnapshot, type TaskGroupSummary } from '../src/index.js'
+
+/** Reads the store without taking a snapshot, so the next write may still go in place. */
+const peek = (store: StateStore): StateReader => new StateReader(store.db.peek())
 import { mockAlloc, mockEval, mockJob, mockNode, mockTaskGroup } from './mock.js'
 
 const NODE_IDS = ['n0', 'n1', 'n2', 'n3']
@@ -29,6 +32,7 @@ type Op =
   | { kind: 'stopAlloc'; id: string }
   | { kind: 'gc'; evals: string[]; allocs: string[] }
   | { kind: 'staleIndex' }
+  | { kind: 'badBatch'; id: string; job: string; node: string }
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('upsertNode' as const), node: fc.constantFrom(...NODE_IDS), status: fc.constantFrom('ready', 'down', 'initializing') }),
@@ -42,6 +46,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('stopAlloc' as const), id: fc.constantFrom(...ALLOC_IDS) }),
   fc.record({ kind: fc.constant('gc' as const), evals: fc.subarray(EVAL_IDS), allocs: fc.subarray(ALLOC_IDS, { maxLength: 3 }) }),
   fc.constant({ kind: 'staleIndex' as const }),
+  fc.record({ kind: fc.constant('badBatch' as const), id: fc.constantFrom(...ALLOC_IDS), job: fc.constantFrom(...JOB_IDS), node: fc.constantFrom(...NODE_IDS) }),
 )
 
 /** Client status moves Nomad's clients make: forward only. */
@@ -66,6 +71,9 @@ class Model {
   evals = new Map<string, { job: string; status: string; createIndex: number }>()
   allocs = new Map<string, { job: string; jobCreateIndex: number; node: string; group: string; client: string; desired: string; createIndex: number }>()
 }
+
+/** How often a refused write ran in place (so its undo log, not copy-on-write, restored the store). */
+const coverage = { inPlaceFailures: 0 }
 
 function apply(store: StateStore, model: Model, op: Op): void {
   const index = model.index + 1
@@ -102,7 +110,7 @@ function apply(store: StateStore, model: Model, op: Op): void {
       const groups = GROUPS.slice(0, op.groups).map((g) => mockTaskGroup(g))
       store.upsertJob(index, mockJob({ ID: op.job, TaskGroups: groups }))
       const existing = model.jobs.get(op.job)
-      const job = store.snapshot().jobByID('default', op.job)!
+      const job = peek(store).jobByID('default', op.job)!
       expect(job.Version).toBe(existing === undefined ? 0 : existing.job.Version + 1)
       expect(job.CreateIndex).toBe(existing?.job.CreateIndex ?? index)
       const summary = existing?.summary ?? {}
@@ -132,7 +140,7 @@ function apply(store: StateStore, model: Model, op: Op): void {
       const mj = model.jobs.get(op.job)
       if (mj === undefined || model.allocs.has(op.id)) return
       const group = GROUPS[Math.min(op.group, (mj.job.TaskGroups?.length ?? 1) - 1)]!
-      const job = store.snapshot().jobByID('default', op.job)!
+      const job = peek(store).jobByID('default', op.job)!
       store.upsertAllocs(index, [mockAlloc(job, { ID: op.id, NodeID: op.node, TaskGroup: group })])
       model.allocs.set(op.id, { job: op.job, jobCreateIndex: job.CreateIndex, node: op.node, group, client: 'pending', desired: 'run', createIndex: index })
       const s = mj.job.CreateIndex === job.CreateIndex ? mj.summary[group] : undefined
@@ -146,7 +154,7 @@ function apply(store: StateStore, model: Model, op: Op): void {
         break // unknown allocations are skipped
       }
       if (!LEGAL[a.client]!.includes(op.status)) return
-      const stored = store.snapshot().allocByID(op.id)!
+      const stored = peek(store).allocByID(op.id)!
       store.updateAllocsFromClient(index, [{ ...stored, ClientStatus: op.status }])
       const mj = model.jobs.get(a.job)
       const s = mj !== undefined && mj.job.CreateIndex === a.jobCreateIndex ? mj.summary[a.group] : undefined
@@ -173,11 +181,28 @@ function apply(store: StateStore, model: Model, op: Op): void {
       for (const id of op.allocs) model.allocs.delete(id)
       break
     }
+    case 'badBatch': {
+      // A placement that commits, then at once (no snapshot between, so in place with the undo
+      // log) a batch that moves allocations and places one more but ends with an allocation
+      // without a job: the second batch is refused whole.
+      const job = model.jobs.get(op.job)?.job ?? [...model.jobs.values()][0]?.job
+      if (job === undefined || model.allocs.has(op.id)) return
+      apply(store, model, { kind: 'placeAlloc', id: op.id, job: job.ID, node: op.node, group: 0 })
+      const next = model.index + 1
+      const probe = store.db.txn()
+      if (probe.writesInPlace('allocs')) coverage.inPlaceFailures++
+      probe.abort()
+      const moved = [...model.allocs.keys()].slice(0, 3).map((id) => ({ ...peek(store).allocByID(id)!, ClientStatus: 'lost' }))
+      const fresh = mockAlloc(job, { ID: `${op.id}-new`, NodeID: op.node })
+      const bad = mockAlloc(job, { ID: 'no-job', NodeID: op.node, Job: null })
+      expect(() => store.upsertAllocs(next, [fresh, ...moved, bad])).toThrow(/without a job/)
+      return
+    }
     case 'staleIndex': {
       if (model.index < 2) return
-      const before = [...store.snapshot().records()]
+      const before = [peek(store).nodes(), peek(store).allocs(), peek(store).indexes()]
       expect(() => store.upsertNode(model.index - 1, mockNode())).toThrow(/lower than/)
-      expect([...store.snapshot().records()]).toEqual(before)
+      expect([peek(store).nodes(), peek(store).allocs(), peek(store).indexes()]).toEqual(before)
       return
     }
   }
@@ -227,7 +252,7 @@ describe('state store against a reference model', () => {
     fc.assert(
       // Checking takes a snapshot, which makes the next write copy-on-write; between checks
       // writes go in place with an undo log. `every` mixes both paths.
-      fc.property(fc.array(opArb, { minLength: 1, maxLength: 60 }), fc.integer({ min: 1, max: 4 }), (ops, every) => {
+      fc.property(fc.array(opArb, { minLength: 1, maxLength: 60 }), fc.integer({ min: 1, max: 8 }), (ops, every) => {
         const store = new StateStore()
         const model = new Model()
         const kept: Array<{ snap: StateSnapshot; records: unknown[] }> = []
@@ -244,5 +269,7 @@ describe('state store against a reference model', () => {
       }),
       { seed, numRuns: 150 },
     )
+    // The refused batches must also have run in place, or the undo log went untested here.
+    expect(coverage.inPlaceFailures).toBeGreaterThan(0)
   })
 })

@@ -169,11 +169,15 @@ export class WriteTxn extends ReadView {
    * before (undefined when the key was absent), to keep garbage low on the write path.
    */
   private readonly undo: unknown[] = []
-  /** Groups of non-unique indexes created or cloned by this transaction: written in place. */
-  private readonly ownGroups = new WeakSet<Inner>()
+  /** Groups of non-unique indexes created or cloned by this transaction: no undo needed. */
+  private readonly freshGroups = new WeakSet<Inner>()
   private done = false
 
-  constructor(db: MemDB, base: DBRoot) {
+  constructor(
+    db: MemDB,
+    base: DBRoot,
+    private readonly keepUndo = true,
+  ) {
     super(db, base)
     this.tables = new Map(base.tables)
     this.inPlaceTables = base.exposed ? new Set() : base.owned
@@ -183,6 +187,11 @@ export class WriteTxn extends ReadView {
   /** True when this transaction may write some committed trees in place (with an undo log). */
   get inPlace(): boolean {
     return this.inPlaceTables.size > 0
+  }
+
+  /** True when this transaction writes `table` in place (with an undo log). */
+  writesInPlace(table: string): boolean {
+    return this.inPlaceTables.has(table)
   }
 
   /** Inserts or replaces `obj` by its primary key, keeping every index in step. */
@@ -199,8 +208,8 @@ export class WriteTxn extends ReadView {
       const oldKey = existing === undefined ? undefined : index.key(existing)
       const newKey = index.key(obj)
       if (!index.unique) {
-        if (oldKey !== undefined && oldKey !== newKey) this.removeFromGroup(table, name, tree, oldKey, primary)
-        if (newKey !== undefined) this.addToGroup(table, name, tree, newKey, primary, obj)
+        if (oldKey !== undefined && oldKey !== newKey) this.removeFromGroup(table, name, tree, oldKey, primary, existing)
+        if (newKey !== undefined) this.addToGroup(table, name, tree, newKey, primary, obj, oldKey === newKey ? existing : undefined)
         continue
       }
       if (oldKey !== undefined && oldKey !== newKey) {
@@ -212,7 +221,7 @@ export class WriteTxn extends ReadView {
         if (name !== 'id' && oldKey !== newKey && holder !== undefined) {
           throw new SchemaError(`duplicate key ${JSON.stringify(newKey)} in unique index ${table}.${name}`)
         }
-        if (this.inPlaceTables.has(table)) this.undo.push(tree, newKey, holder)
+        if (this.keepUndo && this.inPlaceTables.has(table)) this.undo.push(tree, newKey, holder)
         tree.set(newKey, obj)
         this.record(table, name, false, newKey)
       }
@@ -234,7 +243,7 @@ export class WriteTxn extends ReadView {
         this.remove(table, trees[name]!, key, existing)
         this.record(table, name, false, key)
       } else {
-        this.removeFromGroup(table, name, trees[name]!, key, primary)
+        this.removeFromGroup(table, name, trees[name]!, key, primary, existing)
       }
     }
     return existing
@@ -269,35 +278,50 @@ export class WriteTxn extends ReadView {
   }
 
   private remove(table: string, tree: Tree<unknown>, key: string, previous: unknown): void {
-    if (this.inPlaceTables.has(table)) this.undo.push(tree, key, previous)
+    if (this.keepUndo && this.inPlaceTables.has(table)) this.undo.push(tree, key, previous)
     tree.delete(key)
   }
 
   /**
-   * The group of objects under `key` in a non-unique index, ready to write: a group first
-   * written in this transaction is cloned (O(1), copy-on-write) and the clone put in its place,
-   * so the group a snapshot holds never changes.
+   * The group of objects under `key` in a non-unique index, ready to write. A group no snapshot
+   * can see (created since the last snapshot) is written in place, with undo entries when the
+   * transaction keeps them; any other is cloned (O(1), copy-on-write) and the clone put in its
+   * place, so a group a snapshot holds never changes. `logged` says whether writes to the
+   * returned group need undo entries.
    */
-  private group(table: string, tree: Tree<unknown>, key: string, create: boolean): Inner | undefined {
+  private group(table: string, tree: Tree<unknown>, key: string, create: boolean): { group: Inner; logged: boolean } | undefined {
     const current = tree.get(key) as Inner | undefined
-    if (current !== undefined && this.ownGroups.has(current)) return current
-    if (current === undefined && !create) return undefined
+    if (current !== undefined) {
+      if (this.freshGroups.has(current)) return { group: current, logged: false }
+      if (this.db.ownGroups.has(current)) return { group: current, logged: this.keepUndo }
+    } else if (!create) {
+      return undefined
+    }
     const group = current === undefined ? emptyTree<unknown>() : current.clone()
-    this.ownGroups.add(group)
-    if (this.inPlaceTables.has(table)) this.undo.push(tree, key, current)
+    this.freshGroups.add(group)
+    this.db.ownGroups.add(group)
+    if (this.keepUndo && this.inPlaceTables.has(table)) this.undo.push(tree, key, current)
     tree.set(key, group)
-    return group
+    return { group, logged: false }
   }
 
-  private addToGroup(table: string, index: string, tree: Tree<unknown>, key: string, primary: string, obj: unknown): void {
-    this.group(table, tree, key, true)!.set(primary, obj)
+  private addToGroup(table: string, index: string, tree: Tree<unknown>, key: string, primary: string, obj: unknown, previous: unknown): void {
+    const { group, logged } = this.group(table, tree, key, true)!
+    if (logged) this.undo.push(group, primary, previous)
+    group.set(primary, obj)
     this.record(table, index, true, key, primary)
   }
 
-  private removeFromGroup(table: string, index: string, tree: Tree<unknown>, key: string, primary: string): void {
-    const group = this.group(table, tree, key, false)
-    if (group === undefined || !group.delete(primary)) return
-    if (group.size === 0) tree.delete(key) // the undo entry of group() restores the original
+  private removeFromGroup(table: string, index: string, tree: Tree<unknown>, key: string, primary: string, previous: unknown): void {
+    const found = this.group(table, tree, key, false)
+    if (found === undefined) return
+    const { group, logged } = found
+    if (logged) this.undo.push(group, primary, previous)
+    if (!group.delete(primary)) return
+    if (group.size === 0) {
+      if (logged) this.undo.push(tree, key, group)
+      tree.delete(key)
+    }
     this.record(table, index, true, key, primary)
   }
 
@@ -340,6 +364,11 @@ export class MemDB {
   root: DBRoot
   /** @internal who waits on what */
   readonly registry = new WatchRegistry()
+  /**
+   * @internal groups of non-unique indexes created since the last snapshot: no snapshot holds
+   * them, so writes may change them in place.
+   */
+  ownGroups = new WeakSet<Tree<unknown>>()
   private readonly schemas = new Map<string, TableSchema<unknown>>()
   private writer: WriteTxn | undefined
 
@@ -372,7 +401,10 @@ export class MemDB {
   /** An immutable view of everything committed so far; O(1) whatever the size. */
   snapshot(): ReadView {
     if (this.writer?.inPlace) throw new SchemaError('cannot take a snapshot while an in-place write transaction is open')
-    this.root.exposed = true
+    if (!this.root.exposed) {
+      this.root.exposed = true
+      this.ownGroups = new WeakSet()
+    }
     return new ReadView(this, this.root)
   }
 
@@ -384,10 +416,14 @@ export class MemDB {
     return new ReadView(this, this.root)
   }
 
-  /** Starts the one write transaction; throws while another is open. */
-  txn(): WriteTxn {
+  /**
+   * Starts the one write transaction; throws while another is open. `undo: false` skips the
+   * undo log, for a transaction whose database is thrown away when it fails (a restore): an
+   * abort then leaves the trees written so far.
+   */
+  txn(options: { undo?: boolean } = {}): WriteTxn {
     if (this.writer !== undefined) throw new SchemaError('another write transaction is open')
-    this.writer = new WriteTxn(this, this.root)
+    this.writer = new WriteTxn(this, this.root, options.undo ?? true)
     return this.writer
   }
 
