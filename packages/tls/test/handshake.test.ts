@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { once } from 'node:events'
-import { createConnection } from 'node:net'
-import { connect } from 'node:tls'
-import { InvalidRoleOrRegionError, TlsConfig, TlsHandshakeError, outgoingWrapper } from '../src/index.js'
+import { createServer as createHttpsServer, get as httpsGet } from 'node:https'
+import { createConnection, createServer, type AddressInfo } from 'node:net'
+import { connect, type TLSSocket } from 'node:tls'
+import { InvalidRoleOrRegionError, TlsAcceptor, TlsConfig, TlsHandshakeError, outgoingWrapper } from '../src/index.js'
 import { usePki, type PairName, type Pki } from './fixtures.js'
 import { closed, dial, echo, echoServer, type EchoServer, type Outcome } from './net.js'
 
@@ -117,6 +118,81 @@ describe('incoming RPC TLS with the role and region rule', () => {
     } finally {
       await lax.close()
     }
+  })
+})
+
+describe('HTTPS', () => {
+  async function get(port: number, withCertificate: boolean): Promise<string> {
+    const pair = pki.pairs['global-client']
+    return new Promise((resolve) => {
+      const request = httpsGet(
+        { host: '127.0.0.1', port, path: '/', agent: false, ca: pki.ca.cert, servername: 'server.global.nomad', ...(withCertificate ? { cert: pair.cert, key: pair.key } : {}) },
+        (response) => {
+          let body = ''
+          response.on('data', (chunk: Buffer) => (body += chunk.toString()))
+          response.on('end', () => resolve(body))
+        },
+      )
+      request.on('error', (error: NodeJS.ErrnoException) => resolve(`error ${error.code}`))
+    })
+  }
+
+  it('requires client certificates only with verifyHttpsClient', async () => {
+    for (const verifyHttpsClient of [false, true]) {
+      const server = createHttpsServer(pki.config('global-server', { verifyHttpsClient }).httpsOptions(), (_request, response) => response.end('ok'))
+      server.on('tlsClientError', () => undefined)
+      server.listen(0, '127.0.0.1')
+      await once(server, 'listening')
+      const port = (server.address() as AddressInfo).port
+      try {
+        expect(await get(port, true)).toBe('ok')
+        if (verifyHttpsClient) expect(await get(port, false)).toMatch(/^error /)
+        else expect(await get(port, false)).toBe('ok')
+      } finally {
+        server.close()
+        server.closeAllConnections()
+      }
+    }
+  })
+})
+
+describe('the RPC upgrade byte', () => {
+  it('upgrades after 0x04 even when the ClientHello arrived in the same read', async () => {
+    const acceptor = new TlsAcceptor(pki.config('global-server', { verifyServerHostname: true }), { region: 'global' })
+    const seen: number[] = []
+    const accepted: Promise<TLSSocket> = new Promise((resolve, reject) => {
+      const listener = createServer((raw) => {
+        listener.close()
+        raw.on('error', () => undefined)
+        raw.once('readable', () => {
+          // give the client's first flight time to arrive behind the type byte
+          setTimeout(() => {
+            const first = raw.read(1) as Buffer | null
+            seen.push(first?.[0] ?? -1, raw.readableLength)
+            acceptor.accept(raw, AbortSignal.timeout(10_000)).then(resolve, reject)
+          }, 50)
+        })
+      })
+      listener.listen(0, '127.0.0.1', () => {
+        const raw = createConnection({ host: '127.0.0.1', port: (listener.address() as AddressInfo).port })
+        raw.on('error', () => undefined)
+        raw.once('connect', () => {
+          raw.write(Buffer.from([0x04]))
+          outgoingWrapper(pki.config('global-client', { verifyServerHostname: true }))('global', raw).then(
+            (socket) => {
+              socket.on('error', () => undefined)
+              socket.on('data', () => socket.destroy())
+            },
+            reject,
+          )
+        })
+      })
+    })
+    const secure = await accepted
+    expect(seen[0]).toBe(0x04)
+    expect(seen[1]).toBeGreaterThan(0) // the ClientHello was already buffered on the raw socket
+    secure.write('x')
+    await new Promise((resolve) => secure.once('close', resolve))
   })
 })
 
