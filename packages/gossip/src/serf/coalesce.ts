@@ -88,6 +88,7 @@ export class CoalesceStage {
     private readonly out: (e: SerfEvent) => void,
   ) {}
 
+  /** Holds `e` for the window if the coalescer takes it, else delivers it now. */
   push(e: SerfEvent): void {
     if (this.stopped || !this.coalescer.handles(e)) {
       this.out(e)

@@ -2,6 +2,7 @@
 export class LamportClock {
   private counter = 0
 
+  /** The current value. */
   time(): number {
     return this.counter
   }

@@ -284,6 +284,7 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
     return s
   }
 
+  /** Replays the snapshot (clocks, then a rejoin to its alive nodes, tried one by one), starts memberlist and the reap, reconnect and snapshot-clock timers. */
   async start(): Promise<void> {
     const previous = this.snapshot?.replay(this.options.rejoinAfterLeave === true)
     if (previous !== undefined) {
@@ -315,6 +316,7 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
     }
   }
 
+  /** The injected clock's time in ms. */
   now(): number {
     return this.time.now()
   }
@@ -331,6 +333,7 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
     return [...this.memberStates.values()].map((m) => ({ ...m.member, tags: { ...m.member.tags } }))
   }
 
+  /** This agent as a member (available once started). */
   localMember(): Member {
     return { ...this.memberStates.get(this.name)!.member }
   }
@@ -472,6 +475,7 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
     }
   }
 
+  /** Stops without leaving (peers will see a failure): timers, open queries, coalescers (flushed), snapshot, memberlist. Idempotent. */
   async shutdown(): Promise<void> {
     if (this.state === 'shutdown') return
     this.state = 'shutdown'

@@ -98,11 +98,13 @@ export class Snapshotter {
     return this.aliveNodes.size
   }
 
+  /** A member joined (or came back) at `addr` (`host:port`). */
   alive(name: string, addr: string): void {
     this.aliveNodes.set(name, addr)
     this.append(`alive: ${name} ${addr}\n`)
   }
 
+  /** A member left or failed. */
   notAlive(name: string): void {
     this.aliveNodes.delete(name)
     this.append(`not-alive: ${name}\n`)
@@ -139,6 +141,7 @@ export class Snapshotter {
     if (this.fd !== undefined) fsyncSync(this.fd)
   }
 
+  /** Syncs and closes the file. */
   close(): void {
     if (this.fd === undefined) return
     try { fsyncSync(this.fd) } catch { /* closing anyway */ }

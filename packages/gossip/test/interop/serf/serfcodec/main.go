@@ -149,7 +149,7 @@ func samples() map[string][]byte {
 		"userEvent": msg(typeUserEvent, &messageUserEvent{LTime: 70000, Name: "deploy", Payload: []byte("v1"), CC: true}),
 		"pushPull": msg(typePushPull, &messagePushPull{LTime: 9, StatusLTimes: map[string]serf.LamportTime{"a": 3},
 			LeftMembers: []string{"b"}, EventLTime: 4,
-			Events:      []*userEvents{nil, {LTime: 1, Events: []userEvent{{Name: "deploy", Payload: []byte("x")}}}}, QueryLTime: 2}),
+			Events: []*userEvents{nil, {LTime: 1, Events: []userEvent{{Name: "deploy", Payload: []byte("x")}}}}, QueryLTime: 2}),
 		"query": msg(typeQuery, &messageQuery{LTime: 12, ID: 123456789, Addr: []byte{127, 0, 0, 1}, Port: 7946, SourceNode: "n1",
 			Filters: [][]byte{nodeFilter, tagFilter}, Flags: 1, RelayFactor: 2, Timeout: 5 * time.Second, Name: "status", Payload: []byte("hi")}),
 		"queryResponse":    msg(typeQueryResponse, &resp),
@@ -164,71 +164,42 @@ func samples() map[string][]byte {
 	}
 }
 
+// shapes gives, per sample name, an empty value of the Go type that message decodes into.
+var shapes = map[string]func() interface{}{
+	"join":             func() interface{} { return &messageJoin{} },
+	"leave":            func() interface{} { return &messageLeave{} },
+	"userEvent":        func() interface{} { return &messageUserEvent{} },
+	"pushPull":         func() interface{} { return &messagePushPull{} },
+	"query":            func() interface{} { return &messageQuery{} },
+	"queryResponse":    func() interface{} { return &messageQueryResponse{} },
+	"ack":              func() interface{} { return &messageQueryResponse{} },
+	"nodeFilter":       func() interface{} { return &[]string{} },
+	"tagFilter":        func() interface{} { return &filterTag{} },
+	"keyRequest":       func() interface{} { return &keyRequest{} },
+	"keyResponse":      func() interface{} { return &nodeKeyResponse{} },
+	"conflictResponse": func() interface{} { return &serf.Member{} },
+	"tags":             func() interface{} { return &map[string]string{} },
+}
+
 // redecode decodes a message written by nomadic into serf's struct and encodes it again.
+// Every sample is a type byte and one msgpack value, except the relay, which wraps a response.
 func redecode(name string, b []byte) []byte {
-	body := b[1:]
-	switch name {
-	case "join":
-		var m messageJoin
-		dec(body, &m)
-		return msg(b[0], &m)
-	case "leave":
-		var m messageLeave
-		dec(body, &m)
-		return msg(b[0], &m)
-	case "userEvent":
-		var m messageUserEvent
-		dec(body, &m)
-		return msg(b[0], &m)
-	case "pushPull":
-		var m messagePushPull
-		dec(body, &m)
-		return msg(b[0], &m)
-	case "query":
-		var m messageQuery
-		dec(body, &m)
-		return msg(b[0], &m)
-	case "queryResponse", "ack":
-		var m messageQueryResponse
-		dec(body, &m)
-		return msg(b[0], &m)
-	case "nodeFilter":
-		var m []string
-		dec(body, &m)
-		return append([]byte{b[0]}, enc(m)...)
-	case "tagFilter":
-		var m filterTag
-		dec(body, &m)
-		return append([]byte{b[0]}, enc(m)...)
-	case "keyRequest":
-		var m keyRequest
-		dec(body, &m)
-		return msg(b[0], &m)
-	case "keyResponse":
-		var m nodeKeyResponse
-		dec(body, &m)
-		return msg(b[0], &m)
-	case "conflictResponse":
-		var m serf.Member
-		dec(body, &m)
-		return msg(b[0], &m)
-	case "relay":
-		r := bytes.NewReader(body)
+	if name == "relay" {
+		r := bytes.NewReader(b[1:])
 		var h relayHeader
 		if err := codec.NewDecoder(r, &codec.MsgpackHandle{}).Decode(&h); err != nil {
 			panic(err)
 		}
-		rest := body[len(body)-r.Len():]
-		var m messageQueryResponse
-		dec(rest[1:], &m)
-		out := append([]byte{typeRelay}, enc(h)...)
-		return append(out, msg(rest[0], &m)...)
-	case "tags":
-		var m map[string]string
-		dec(body, &m)
-		return append([]byte{b[0]}, enc(m)...)
+		inner := b[len(b)-r.Len():]
+		return append(msg(b[0], &h), redecode("queryResponse", inner)...)
 	}
-	panic("unknown message " + name)
+	shape, ok := shapes[name]
+	if !ok {
+		panic("unknown message " + name)
+	}
+	v := shape()
+	dec(b[1:], v)
+	return msg(b[0], v)
 }
 
 func main() {
