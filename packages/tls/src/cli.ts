@@ -37,6 +37,8 @@ export const USAGE = `Usage: nomadic-tls <command> [options]
 Existing files are never overwritten.
 `
 
+const HELP = ['-h', '-help', '--help', 'help']
+
 type FlagKind = 'string' | 'number' | 'boolean' | 'list'
 type FlagValues = Map<string, string | number | boolean | string[]>
 
@@ -60,9 +62,13 @@ const CERT_FLAGS: Record<string, FlagKind> = {
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   try {
-    if (argv.length === 0 || ['-h', '-help', '--help', 'help'].includes(argv[0]!)) {
+    if (argv.length === 0) {
+      io.stderr.write(USAGE)
+      return 1
+    }
+    if (argv.some((arg) => HELP.includes(arg))) {
       io.stdout.write(USAGE)
-      return argv.length === 0 ? 1 : 0
+      return 0
     }
     const command = `${argv[0]} ${argv[1] ?? ''}`.trim()
     if (command === 'ca create') await caCreate(parseFlags(argv.slice(2), CA_FLAGS), io)

@@ -183,9 +183,14 @@ describe('nomadic-tls usage', () => {
     expect(result.stderr).toContain(message)
   })
 
-  it('prints help', async () => {
-    const result = await run(dir, '-help')
-    expect(result.code).toBe(0)
-    expect(result.stdout).toContain('cert create -server|-client|-cli')
+  it('prints help, also after a command', async () => {
+    for (const args of [['-help'], ['cert', 'create', '-help'], ['ca', 'create', '--help']]) {
+      const result = await run(dir, ...args)
+      expect(result.code).toBe(0)
+      expect(result.stdout).toContain('cert create -server|-client|-cli')
+    }
+    const none = await run(dir)
+    expect(none.code).toBe(1)
+    expect(none.stderr).toContain('Usage: nomadic-tls')
   })
 })

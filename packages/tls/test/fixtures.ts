@@ -27,7 +27,7 @@ const CLI_MADE = ['global-server', 'global-client', 'east-server', 'east-client'
 /**
  * Names in `pairs`: `global-server`, `global-client`, `east-server`, `east-client`, `global-cli`
  * (CLI-made); `other-ca` (another CA) and `other-ca-client`, `other-ca-server` (signed by it);
- * `expired-client`, `expired-server`; `two-labels` (`client.nomad`, `server.nomad`), `no-nomad`
+ * `expired-client`, `expired-server`, `future-client` (valid from ten days on); `two-labels` (`client.nomad`, `server.nomad`), `no-nomad`
  * (`server.global.consul`), `cn-only-server` (CN `server.global.nomad`, no SAN),
  * `cn-only-east-client` (CN `client.east.nomad`, no SAN), `global-server-2` (a second server
  * certificate, for reload).
@@ -39,6 +39,7 @@ export const PAIR_NAMES = [
   'other-ca-server',
   'expired-client',
   'expired-server',
+  'future-client',
   'two-labels',
   'no-nomad',
   'cn-only-server',
@@ -78,6 +79,7 @@ export async function generatePki(dir: string): Promise<void> {
     'other-ca-server': createAgentCertificate({ ca: otherCa, role: 'server', key }),
     'expired-client': createAgentCertificate({ ca, role: 'client', now: longAgo, days: 1, key }),
     'expired-server': createAgentCertificate({ ca, role: 'server', now: longAgo, days: 1, key }),
+    'future-client': createAgentCertificate({ ca, role: 'client', now: new Date(Date.now() + 10 * 24 * 60 * 60 * 1000), key }),
     'two-labels': createCertificate({ ca, dnsNames: ['client.nomad', 'server.nomad'], ipAddresses: ['127.0.0.1'], key }),
     'no-nomad': createCertificate({ ca, dnsNames: ['server.global.consul', 'client.global.consul'], key }),
     'cn-only-server': createCertificate({ ca, commonName: 'server.global.nomad', key }),

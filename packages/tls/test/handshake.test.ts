@@ -69,6 +69,14 @@ describe('incoming RPC TLS with the role and region rule', () => {
     expect(await closed(socket)).toBe('')
   })
 
+  it('refuses a certificate that is not valid yet', async () => {
+    const { outcome, socket } = await connectAs('future-client')
+    const error = refusal(outcome)
+    expect(error).toBeInstanceOf(TlsHandshakeError)
+    expect((error as TlsHandshakeError).reason).toBe('CERT_NOT_YET_VALID')
+    expect(await closed(socket)).toBe('')
+  })
+
   it('refuses names with fewer than three labels', async () => {
     const { outcome, socket } = await connectAs('two-labels')
     expect(refusal(outcome).message).toBe('invalid role or region for certificate')
