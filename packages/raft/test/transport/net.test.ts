@@ -137,6 +137,15 @@ describe('NetworkTransport over TCP', () => {
     expect((await client.appendEntries('s', server.localAddr(), ae())).Success).toBe(true)
   })
 
+  it('dials the address a serverAddressProvider gives for the server ID', async () => {
+    const server = await transport()
+    answerAll(server)
+    const client = await transport({ serverAddressProvider: (id: string) => (id === 's' ? server.localAddr() : undefined) })
+    expect((await client.appendEntries('s', '127.0.0.1:1', ae())).Success).toBe(true)
+    expect(client.encodePeer('s', 'ignored').toString()).toBe(server.localAddr())
+    await expect(client.appendEntries('other', '127.0.0.1:1', ae())).rejects.toMatchObject({ code: 'RAFT_UNREACHABLE' })
+  })
+
   it('rejects an RPC whose AbortSignal fires, and drops that connection', async () => {
     const server = await transport()
     const client = await transport()
