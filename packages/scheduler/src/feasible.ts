@@ -109,15 +109,30 @@ export class DistinctChecker {
 
   setJob(job: Job): void {
     this.job = job
+    this.perGroup.clear()
   }
+
+  // Which distinct constraints apply to each group, worked out once per job.
+  private readonly perGroup = new Map<string, { hostsJob: boolean; hostsGroup: boolean; properties: Array<readonly [Constraint, string | undefined]> }>()
 
   feasible(node: Node, tg: TaskGroup): boolean {
     const job = this.job
     if (job === undefined) return true
-    const jobLevel = job.Constraints ?? []
-    const groupLevel = groupConstraints(tg)
-    const hostsJob = jobLevel.some((c) => c.Operand === ConstraintDistinctHosts)
-    const hostsGroup = groupLevel.some((c) => c.Operand === ConstraintDistinctHosts)
+    let rules = this.perGroup.get(tg.Name)
+    if (rules === undefined) {
+      const jobLevel = job.Constraints ?? []
+      const groupLevel = groupConstraints(tg)
+      rules = {
+        hostsJob: jobLevel.some((c) => c.Operand === ConstraintDistinctHosts),
+        hostsGroup: groupLevel.some((c) => c.Operand === ConstraintDistinctHosts),
+        properties: [
+          ...jobLevel.filter((x) => x.Operand === ConstraintDistinctProperty).map((x) => [x, undefined] as const),
+          ...groupLevel.filter((x) => x.Operand === ConstraintDistinctProperty).map((x) => [x, tg.Name] as const),
+        ],
+      }
+      this.perGroup.set(tg.Name, rules)
+    }
+    const { hostsJob, hostsGroup } = rules
     if (hostsJob || hostsGroup) {
       for (const a of this.ctx.nodeUsage(node).proposed) {
         if (a.JobID !== job.ID || a.Namespace !== job.Namespace) continue
@@ -126,10 +141,7 @@ export class DistinctChecker {
         }
       }
     }
-    for (const [c, scope] of [
-      ...jobLevel.filter((x) => x.Operand === ConstraintDistinctProperty).map((x) => [x, undefined] as const),
-      ...groupLevel.filter((x) => x.Operand === ConstraintDistinctProperty).map((x) => [x, tg.Name] as const),
-    ]) {
+    for (const [c, scope] of rules.properties) {
       const { value, found } = resolveTarget(c.LTarget, node)
       if (!found) return this.filtered(`missing property ${c.LTarget}`)
       const limit = c.RTarget === '' ? 1 : Number.parseInt(c.RTarget, 10)

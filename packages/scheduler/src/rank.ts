@@ -8,92 +8,137 @@ export interface RankedNode {
   node: Node
   scores: number[]
   finalScore: number
+  /** What the allocation is given: filled in by `finalize` when there is one. */
   tasks: Record<string, AllocatedTaskResources>
   shared: AllocatedSharedResources
   /** Completes the option once chosen (draws its ports); false when that fails after all. */
   finalize?: () => boolean
 }
 
+/** What a task group asks of a node, computed once per group. */
+interface GroupAsk {
+  cpu: number
+  memory: number
+  disk: number
+  /** How many network asks the group and its tasks make. */
+  networks: number
+  /** The single network ask, when there is exactly one. */
+  only: NetworkResource | undefined
+}
+
+const groupAsks = new WeakMap<TaskGroup, GroupAsk>()
+
+function groupAsk(tg: TaskGroup): GroupAsk {
+  let ask = groupAsks.get(tg)
+  if (ask !== undefined) return ask
+  const { tasks, shared } = resourcesFor(tg, (list) => [...(list ?? [])])
+  const lifecycles: Record<string, TaskLifecycleConfig | null> = {}
+  for (const task of tg.Tasks ?? []) lifecycles[task.Name] = task.Lifecycle ?? null
+  const c = allocComparableResources({ AllocatedResources: { Tasks: tasks, TaskLifecycles: lifecycles, Shared: { ...shared, Networks: null } } })
+  const all = [...(tg.Networks ?? []), ...(tg.Tasks ?? []).flatMap((t) => t.Resources?.Networks ?? [])]
+  ask = {
+    cpu: c.Flattened.Cpu.CpuShares,
+    memory: c.Flattened.Memory.MemoryMB,
+    disk: c.Shared.DiskMB,
+    networks: all.length,
+    only: all.length === 1 ? all[0] : undefined,
+  }
+  groupAsks.set(tg, ask)
+  return ask
+}
+
+// The resources of one allocation of the group, with networks from `networksOf`.
+function resourcesFor(
+  tg: TaskGroup,
+  networksOf: (asks: readonly NetworkResource[] | null | undefined) => NetworkResource[],
+): { tasks: Record<string, AllocatedTaskResources>; shared: AllocatedSharedResources } {
+  const tasks: Record<string, AllocatedTaskResources> = {}
+  for (const task of tg.Tasks ?? []) {
+    tasks[task.Name] = {
+      Cpu: { CpuShares: task.Resources?.CPU ?? 0 },
+      Memory: { MemoryMB: task.Resources?.MemoryMB ?? 0 },
+      Networks: networksOf(task.Resources?.Networks),
+    }
+  }
+  return { tasks, shared: { DiskMB: tg.EphemeralDisk?.SizeMB ?? 0, Networks: networksOf(tg.Networks) } }
+}
+
 /**
- * Bin packing: the resources the group would get on the node (ports assigned from the node's
- * network index) and the fit score, or undefined (node exhausted) when they do not fit.
+ * Bin packing: whether the group fits on the node and how well (the fit score), or undefined
+ * (node exhausted). What the allocation is given — ports drawn from the node's network index —
+ * is built by `finalize` for the node that wins, not for every candidate.
  */
 export function binPack(ctx: EvalContext, node: Node, tg: TaskGroup, spreadAlgorithm: boolean): RankedNode | undefined {
   const usage = ctx.nodeUsage(node)
   if (usage.collide) return exhausted(ctx, node, 'network: port collision')
-
-  const asks = (tg.Networks?.length ?? 0) + (tg.Tasks ?? []).reduce((n, t) => n + (t.Resources?.Networks?.length ?? 0), 0)
-  // Several asks must see each other's ports, so they are assigned on an index of their own
-  // now. A single ask is only checked here; its ports are drawn for the node that wins.
-  let netIdx: NetworkIndex | undefined
-  if (asks > 1) {
-    netIdx = new NetworkIndex()
-    netIdx.setNode(node)
-    netIdx.addAllocs(usage.proposed)
+  const ask = groupAsk(tg)
+  if (ask.networks > 1) return binPackManyNetworks(ctx, node, tg, spreadAlgorithm, ask)
+  if (ask.only !== undefined) {
+    const problem = usage.netIdx.canAssign(ask.only)
+    if (problem !== undefined) return exhausted(ctx, node, `network: ${problem}`)
   }
-  const assign = (list: readonly NetworkResource[] | null | undefined): NetworkResource[] | string => {
-    const out: NetworkResource[] = []
-    for (const ask of list ?? []) {
-      if (netIdx === undefined) {
-        const problem = usage.netIdx.canAssign(ask)
-        if (problem !== undefined) return `network: ${problem}`
-        out.push(ask) // replaced by the real offer in finalize
-        continue
-      }
-      try {
-        const offer = netIdx.assignNetwork(ask, ctx.random)
-        netIdx.addReserved(offer)
-        out.push(offer)
-      } catch (err) {
-        if (err instanceof NetworkAssignError) return `network: ${err.reason}`
-        throw err
-      }
-    }
-    return out
-  }
-
-  const groupNetworks = assign(tg.Networks)
-  if (typeof groupNetworks === 'string') return exhausted(ctx, node, groupNetworks)
-  const tasks: Record<string, AllocatedTaskResources> = {}
-  const lifecycles: Record<string, TaskLifecycleConfig | null> = {}
-  for (const task of tg.Tasks ?? []) {
-    const networks = assign(task.Resources?.Networks)
-    if (typeof networks === 'string') return exhausted(ctx, node, networks)
-    tasks[task.Name] = {
-      Cpu: { CpuShares: task.Resources?.CPU ?? 0 },
-      Memory: { MemoryMB: task.Resources?.MemoryMB ?? 0 },
-      Networks: networks,
-    }
-    lifecycles[task.Name] = task.Lifecycle ?? null
-  }
-  const shared: AllocatedSharedResources = { DiskMB: tg.EphemeralDisk?.SizeMB ?? 0, Networks: groupNetworks }
-  const ask = allocComparableResources({ AllocatedResources: { Tasks: tasks, TaskLifecycles: lifecycles, Shared: shared } })
-  const cpu = usage.cpu + ask.Flattened.Cpu.CpuShares
-  const memory = usage.memory + ask.Flattened.Memory.MemoryMB
+  const cpu = usage.cpu + ask.cpu
+  const memory = usage.memory + ask.memory
   if (cpu > usage.availCpu) return exhausted(ctx, node, 'cpu')
   if (memory > usage.availMemory) return exhausted(ctx, node, 'memory')
-  if (usage.disk + ask.Shared.DiskMB > usage.availDisk) return exhausted(ctx, node, 'disk')
-  if (netIdx !== undefined && netIdx.overcommitted()) return exhausted(ctx, node, 'bandwidth exceeded')
-  const util = { Flattened: { Cpu: { CpuShares: cpu }, Memory: { MemoryMB: memory } }, Shared: { DiskMB: 0 } } as ComparableResources
-  const score = spreadAlgorithm ? scoreFitSpread(node, util) : scoreFitBinPack(node, util)
-  const option: RankedNode = { node, scores: [score], finalScore: score, tasks, shared }
-  if (asks === 1) option.finalize = () => drawPorts(ctx, usage.netIdx, option)
+  if (usage.disk + ask.disk > usage.availDisk) return exhausted(ctx, node, 'disk')
+  const score = fitScore(node, cpu, memory, spreadAlgorithm)
+  const option: RankedNode = { node, scores: [score], finalScore: score, tasks: {}, shared: { DiskMB: 0 } }
+  option.finalize = () => {
+    let failed = false
+    const built = resourcesFor(tg, (list) => (list ?? []).map((n) => {
+      try {
+        return usage.netIdx.assignNetwork(n, ctx.random)
+      } catch (err) {
+        if (!(err instanceof NetworkAssignError)) throw err
+        failed = true
+        return n
+      }
+    }))
+    option.tasks = built.tasks
+    option.shared = built.shared
+    return !failed
+  }
   return option
 }
 
-// Draws the ports of the single network ask of the chosen node (checked by canAssign).
-function drawPorts(ctx: EvalContext, netIdx: NetworkIndex, option: RankedNode): boolean {
-  const lists = [option.shared.Networks, ...Object.values(option.tasks).map((t) => t.Networks)]
-  for (const list of lists) {
-    if (list == null || list.length === 0) continue
-    try {
-      list[0] = netIdx.assignNetwork(list[0]!, ctx.random)
-    } catch (err) {
-      if (err instanceof NetworkAssignError) return false
-      throw err
+function fitScore(node: Node, cpu: number, memory: number, spreadAlgorithm: boolean): number {
+  const util = { Flattened: { Cpu: { CpuShares: cpu }, Memory: { MemoryMB: memory } }, Shared: { DiskMB: 0 } } as ComparableResources
+  return spreadAlgorithm ? scoreFitSpread(node, util) : scoreFitBinPack(node, util)
+}
+
+// Several network asks must see each other's ports, so they are assigned now, on an index of
+// their own that also checks the bandwidth they add up to.
+function binPackManyNetworks(ctx: EvalContext, node: Node, tg: TaskGroup, spreadAlgorithm: boolean, ask: GroupAsk): RankedNode | undefined {
+  const usage = ctx.nodeUsage(node)
+  const netIdx = new NetworkIndex()
+  netIdx.setNode(node)
+  netIdx.addAllocs(usage.proposed)
+  let problem: string | undefined
+  const built = resourcesFor(tg, (list) => {
+    const out: NetworkResource[] = []
+    for (const n of list ?? []) {
+      if (problem !== undefined) break
+      try {
+        const offer = netIdx.assignNetwork(n, ctx.random)
+        netIdx.addReserved(offer)
+        out.push(offer)
+      } catch (err) {
+        if (!(err instanceof NetworkAssignError)) throw err
+        problem = `network: ${err.reason}`
+      }
     }
-  }
-  return true
+    return out
+  })
+  if (problem !== undefined) return exhausted(ctx, node, problem)
+  const cpu = usage.cpu + ask.cpu
+  const memory = usage.memory + ask.memory
+  if (cpu > usage.availCpu) return exhausted(ctx, node, 'cpu')
+  if (memory > usage.availMemory) return exhausted(ctx, node, 'memory')
+  if (usage.disk + ask.disk > usage.availDisk) return exhausted(ctx, node, 'disk')
+  if (netIdx.overcommitted()) return exhausted(ctx, node, 'bandwidth exceeded')
+  const score = fitScore(node, cpu, memory, spreadAlgorithm)
+  return { node, scores: [score], finalScore: score, tasks: built.tasks, shared: built.shared }
 }
 
 function exhausted(ctx: EvalContext, node: Node, dimension: string): undefined {

@@ -299,8 +299,19 @@ function smallCidr(n: NetworkResource): boolean {
   return m !== null && Number(m[1]) >= 24 && n.CIDR.includes('.')
 }
 
+// Nodes' networks are long-lived objects and every fit check walks their addresses: keep them.
+const ipCache = new WeakMap<NetworkResource, { cidr: string; ip: string; ips: string[] }>()
+
 /** The IPv4 addresses of a network's CIDR (at most 65536), or its IP when it has no CIDR. */
-function* ipsOf(n: NetworkResource): Generator<string> {
+function ipsOf(n: NetworkResource): string[] {
+  const cached = ipCache.get(n)
+  if (cached !== undefined && cached.cidr === n.CIDR && cached.ip === n.IP) return cached.ips
+  const ips = [...enumerateIps(n)]
+  ipCache.set(n, { cidr: n.CIDR, ip: n.IP, ips })
+  return ips
+}
+
+function* enumerateIps(n: NetworkResource): Generator<string> {
   const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(n.CIDR)
   if (m === null) {
     if (n.IP !== '') yield n.IP
