@@ -18,32 +18,16 @@ import {
   planAppendAlloc,
   planAppendStoppedAlloc,
   type Allocation,
-  type ApplyPlanResultsRequest,
-  type Plan,
-  type PlanResult,
 } from '@nomadic/structs'
 import { StateStore } from '../src/index.js'
 import { mockDeployment } from './mock.js'
+import { applyRequest } from './plan-request.js'
 
 /** A 500 MHz / 256 MB allocation without ports (so only CPU decides what fits). */
 function placement(jobID: string, evalID: string, nodeID: string): Allocation {
   const a = structsAlloc()
   const web = a.AllocatedResources!.Tasks!.web!
   return { ...a, JobID: jobID, Job: null, EvalID: evalID, NodeID: nodeID, AllocatedResources: { ...a.AllocatedResources!, Tasks: { web: { ...web, Networks: null } } } }
-}
-
-/** What the leader's plan applier writes to Raft for a result (plan_apply.go applyPlan). */
-function applyRequest(plan: Plan, result: PlanResult): ApplyPlanResultsRequest {
-  const flat = (m: Record<string, Allocation[]> | null | undefined): Allocation[] => Object.values(m ?? {}).flat()
-  return {
-    EvalID: plan.EvalID,
-    Job: plan.Job ?? null,
-    AllocsUpdated: flat(result.NodeAllocation),
-    AllocsStopped: flat(result.NodeUpdate).map((a) => ({ ID: a.ID, DesiredDescription: a.DesiredDescription, ClientStatus: a.ClientStatus, ModifyTime: a.ModifyTime })),
-    AllocsPreempted: flat(result.NodePreemptions).map((a) => ({ ID: a.ID, PreemptedByAllocation: a.PreemptedByAllocation, ModifyTime: a.ModifyTime })),
-    Deployment: result.Deployment ?? null,
-    DeploymentUpdates: result.DeploymentUpdates ?? null,
-  }
 }
 
 function cluster(nodes: number): { store: StateStore; nodeIDs: string[] } {
