@@ -744,14 +744,15 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
       this.broadcastJoin(this.clock.time())
       return false
     }
+    // Always take the newer time, even when the status does not change: two leave messages
+    // for one member would otherwise be rebroadcast back and forth forever (serf 0.9.4).
+    ms.statusLTime = msg.ltime
     switch (ms.member.status) {
       case 'alive':
-        ms.statusLTime = msg.ltime
         ms.member.status = 'leaving'
         if (msg.prune) this.handlePrune(ms)
         return true
       case 'failed':
-        ms.statusLTime = msg.ltime
         ms.member.status = 'left'
         this.failedMembers = this.failedMembers.filter((m) => m !== ms)
         this.leftMembers.push(ms)
@@ -760,7 +761,6 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
         return true
       case 'leaving':
       case 'left':
-        ms.statusLTime = msg.ltime
         if (msg.prune) this.handlePrune(ms)
         return true
       default:
