@@ -284,7 +284,7 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
     return s
   }
 
-  /** Replays the snapshot (clocks, then a rejoin to its alive nodes, tried one by one), starts memberlist and the reap, reconnect and snapshot-clock timers. */
+  /** Replays the snapshot (clocks; a background rejoin to its alive nodes, tried one by one), starts memberlist and the reap, reconnect and snapshot-clock timers. */
   async start(): Promise<void> {
     const previous = this.snapshot?.replay(this.options.rejoinAfterLeave === true)
     if (previous !== undefined) {
@@ -298,22 +298,28 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
     this.every(this.cfg.reapInterval, () => this.reap())
     this.every(this.cfg.reconnectInterval, () => { void this.reconnect() })
     this.every(500, () => this.snapshot?.updateClock(this.clock.time()))
-    if (previous !== undefined && previous.alive.length > 0) {
-      const order = [...previous.alive].filter((p) => p.name !== this.name)
-      for (let i = order.length - 1; i > 0; i--) {
-        const j = this.random.int(i + 1)
-        ;[order[i], order[j]] = [order[j]!, order[i]!]
-      }
-      for (const p of order) {
-        try {
-          await this.memberlist.join([p.addr])
-          this.logger.info(`Re-joined to previously known node: ${p.name}: ${p.addr}`)
-          break
-        } catch {
-          // try the next one
-        }
+    // Like serf, rejoin in the background: start() does not wait on dead addresses.
+    if (previous !== undefined && previous.alive.length > 0) void this.rejoin(previous.alive)
+  }
+
+  /** Tries the snapshot's alive nodes in random order until one join succeeds. */
+  private async rejoin(previous: Array<{ name: string; addr: string }>): Promise<void> {
+    const order = previous.filter((p) => p.name !== this.name)
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = this.random.int(i + 1)
+      ;[order[i], order[j]] = [order[j]!, order[i]!]
+    }
+    for (const p of order) {
+      if (this.state !== 'alive') return
+      try {
+        await this.memberlist.join([p.addr])
+        this.logger.info(`Re-joined to previously known node: ${p.name}: ${p.addr}`)
+        return
+      } catch {
+        // try the next one
       }
     }
+    if (order.length > 0) this.logger.warn('Failed to re-join any previously known node')
   }
 
   /** The injected clock's time in ms. */

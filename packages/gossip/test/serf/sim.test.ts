@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { SimSerfCluster } from '../../src/testing.js'
 import { encodeJoin, encodeLeave, encodeUserEvent } from '../../src/serf/messages.js'
@@ -228,6 +231,29 @@ describe('serf features on the simulated network', () => {
       await reading
     } finally {
       await c.shutdown()
+    }
+  })
+
+  it('start() does not wait for the snapshot rejoin, which skips unreachable addresses', async () => {
+    const hint = replay(seed, 'does not wait')
+    const dir = mkdtempSync(join(tmpdir(), 'serf-rejoin-'))
+    const path = join(dir, 'snapshot')
+    const c = new SimSerfCluster({ seed, serf: (i) => (i === 3 ? { snapshotPath: path } : {}) })
+    try {
+      await c.startAll(3, 2_000)
+      // Three addresses that swallow every packet (each dial waits out the TCP timeout), then a live one.
+      const ghosts = ['10.0.9.1:7946', '10.0.9.2:7946', '10.0.9.3:7946']
+      c.net.partition([...c.addresses, c.addresses[3] ?? '10.0.0.4:7946'], ghosts)
+      writeFileSync(path, [...ghosts.map((a, k) => `alive: ghost-${k} ${a}`), `alive: node-1 ${c.addresses[1]}`, 'clock: 40', ''].join('\n'))
+      const before = c.clock.now()
+      const s = await c.add(3) // add() lets only 10 ms pass before awaiting start()
+      expect(c.clock.now() - before, hint).toBeLessThan(1_000)
+      expect(s.clock.time(), hint).toBe(41)
+      await c.run(60_000)
+      expect(s.members().filter((m) => m.status === 'alive').length, hint).toBe(4)
+    } finally {
+      await c.shutdown()
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 
