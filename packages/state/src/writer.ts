@@ -430,7 +430,7 @@ export class StateWriter extends StateReader {
       }
       this.updateDeploymentWithAlloc(alloc, existing)
       this.updateSummaryWithAlloc(alloc, existing)
-      this.txn.insert(Tables.allocs, alloc)
+      this.txn.insert(Tables.allocs, alloc, existing)
       if (alloc.PreviousAllocation) {
         const prev = this.allocByID(alloc.PreviousAllocation)
         if (prev !== undefined) {
@@ -472,7 +472,7 @@ export class StateWriter extends StateReader {
       }
       this.updateDeploymentWithAlloc(alloc, existing)
       this.updateSummaryWithAlloc(alloc, existing)
-      this.txn.insert(Tables.allocs, alloc)
+      this.txn.insert(Tables.allocs, alloc, existing)
       const jobs = new Map([[compoundKey(existing.Namespace, existing.JobID), { namespace: existing.Namespace, id: existing.JobID, force: allocTerminal(alloc) ? '' : 'running' }]])
       this.setJobStatuses(jobs, false)
     }

@@ -194,14 +194,18 @@ export class WriteTxn extends ReadView {
     return this.inPlaceTables.has(table)
   }
 
-  /** Inserts or replaces `obj` by its primary key, keeping every index in step. */
-  insert<T>(table: string, obj: T): void {
+  /**
+   * Inserts or replaces `obj` by its primary key, keeping every index in step. A caller that
+   * has just read the stored object under that key may pass it as `current` (undefined when
+   * there is none) to save the lookup.
+   */
+  insert<T>(table: string, obj: T, ...current: [] | [T | undefined]): void {
     this.ensureOpen()
     const schema = this.db.tableSchema(table) as TableSchema<T>
     const primary = schema.indexes.id.key(obj)
     if (primary === undefined) throw new SchemaError(`object for table ${table} has no primary key`)
     const trees = this.writable(table)
-    const existing = trees['id']!.get(primary) as T | undefined
+    const existing = current.length === 1 ? current[0] : (trees['id']!.get(primary) as T | undefined)
     for (const name in schema.indexes) {
       const index = schema.indexes[name]!
       const tree = trees[name]!
