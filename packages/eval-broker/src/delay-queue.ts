@@ -1,5 +1,4 @@
-import type { Clock, Timer } from '@nomadic/runtime'
-import { Heap } from './heap.js'
+import { Heap, type Clock, type Timer } from '@nomadic/runtime'
 
 interface Delayed<T> {
   due: number

@@ -1,4 +1,5 @@
 import {
+  Heap,
   noopLogger,
   noopMetrics,
   systemClock,
@@ -28,7 +29,6 @@ import {
 } from './errors.js'
 import { waitMs, waitUntilMs, type BrokerEvaluation } from './evaluation.js'
 import { ExpiryList, type Expiring } from './expiry-list.js'
-import { Heap } from './heap.js'
 import { JobMap } from './job-map.js'
 import { randomToken } from './token.js'
 import { WaitList, type WaitOptions } from './wait-list.js'
