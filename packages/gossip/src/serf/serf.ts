@@ -215,6 +215,11 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
     const { name: _n, transport: _t, tags: _g, profile: _p, memberlist: _m, keyring: _k, merge: _d, snapshotPath: _s, rejoinAfterLeave: _r, onNameConflictLost: _o, clock: _c, random: _x, logger: _l, metrics: _y, ...rest } = options
     const given = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined))
     this.cfg = { ...serfDefaults, ...given }
+    for (const [k, v] of Object.entries(this.cfg)) {
+      if (typeof v === 'number' && !(Number.isFinite(v) && v >= 0)) throw new InvalidConfigError(`${k} must be a number ≥ 0`)
+    }
+    if (!(this.cfg.eventBuffer >= 1) || !(this.cfg.queryBuffer >= 1)) throw new InvalidConfigError('eventBuffer and queryBuffer must be at least 1')
+    if (this.cfg.reapInterval === 0 || this.cfg.reconnectInterval === 0) throw new InvalidConfigError('reapInterval and reconnectInterval must be > 0')
     if (this.cfg.protocolVersion < 2 || this.cfg.protocolVersion > 5) throw new InvalidConfigError('protocolVersion must be in [2, 5]')
     if (this.cfg.userEventSizeLimit > USER_EVENT_SANE_LIMIT) throw new InvalidConfigError(`user event size limit exceeds limit of ${USER_EVENT_SANE_LIMIT} bytes`)
     this.time = options.clock ?? systemClock

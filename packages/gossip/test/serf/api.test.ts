@@ -13,6 +13,9 @@ describe('serf API', () => {
 
   it('checks sizes: tags, user events (configured and sane limits)', async () => {
     expect(() => new Serf({ name: 'a', transport: bareTransport(), userEventSizeLimit: USER_EVENT_SANE_LIMIT + 1 })).toThrow(InvalidConfigError)
+    expect(() => new Serf({ name: 'a', transport: bareTransport(), reapInterval: -1 })).toThrow('reapInterval must be a number ≥ 0')
+    expect(() => new Serf({ name: 'a', transport: bareTransport(), coalescePeriod: Number.NaN })).toThrow('coalescePeriod')
+    expect(() => new Serf({ name: 'a', transport: bareTransport(), eventBuffer: 0 })).toThrow('eventBuffer and queryBuffer must be at least 1')
     expect(() => new Serf({ name: 'a', transport: bareTransport(), tags: { big: 'x'.repeat(600) } })).toThrow(MetaTooLargeError)
     const c = new SimSerfCluster({ seed: 1 })
     try {
