@@ -207,6 +207,8 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
   /** Coalescing stages between the state machine and the listeners, in delivery order. */
   private readonly stages: CoalesceStage[] = []
   private deliver: (e: SerfEvent) => void
+  /** Aborted by shutdown: ends waits that would otherwise outlive the agent. */
+  private readonly stopping = new AbortController()
 
   constructor(options: SerfOptions) {
     super()
@@ -381,14 +383,19 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
     this.handleNodeLeaveIntent(msg)
     if (this.hasAliveMembers()) await this.broadcastAndWait(encodeLeave(msg), 'timeout while waiting for graceful leave')
     await this.memberlist.leave(this.cfg.broadcastTimeout)
-    await this.time.sleep(this.cfg.leavePropagateDelay)
+    // Stay up while the leave spreads; a shutdown meanwhile ends the wait.
+    await this.time.sleep(this.cfg.leavePropagateDelay, this.stopping.signal).catch(() => undefined)
     if ((this.state as string) !== 'shutdown') this.state = 'left'
   }
 
   private broadcastAndWait(msg: Buffer, timeoutText: string): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = this.time.setTimeout(() => reject(new TimeoutError(timeoutText)), this.cfg.broadcastTimeout)
-      this.broadcasts.queue({ message: () => msg, finished: () => { timer.cancel(); resolve() } })
+      const timer = this.time.setTimeout(() => {
+        this.timers.delete(timer)
+        reject(new TimeoutError(timeoutText))
+      }, this.cfg.broadcastTimeout)
+      this.timers.add(timer)
+      this.broadcasts.queue({ message: () => msg, finished: () => { timer.cancel(); this.timers.delete(timer); resolve() } })
     })
   }
 
@@ -490,6 +497,7 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
   async shutdown(): Promise<void> {
     if (this.state === 'shutdown') return
     this.state = 'shutdown'
+    this.stopping.abort()
     for (const t of this.timers) t.cancel()
     this.timers.clear()
     for (const r of this.queryResponses.values()) r.close()

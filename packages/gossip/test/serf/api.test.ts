@@ -11,6 +11,20 @@ describe('serf API', () => {
     expect([s.clock.time(), s.eventClock.time(), s.queryClock.time()]).toEqual([1, 1, 1])
   })
 
+  it('leaves no timer behind: a shutdown during leave ends its wait', async () => {
+    const clock = new SimClock(0)
+    const net = new SimNetwork({ clock, random: new SeededRandom(1) })
+    const s = new Serf({ name: 'solo', transport: net.transport('10.0.0.1:7946'), clock, random: new SeededRandom(2) })
+    const started = s.start()
+    await clock.advanceAsync(10)
+    await started
+    const leaving = s.leave()
+    await clock.advanceAsync(300) // inside leavePropagateDelay (1 s)
+    await s.shutdown()
+    await leaving
+    expect(clock.pending()).toBe(0)
+  })
+
   it('checks sizes: tags, user events (configured and sane limits)', async () => {
     expect(() => new Serf({ name: 'a', transport: bareTransport(), userEventSizeLimit: USER_EVENT_SANE_LIMIT + 1 })).toThrow(InvalidConfigError)
     expect(() => new Serf({ name: 'a', transport: bareTransport(), reapInterval: -1 })).toThrow('reapInterval must be a number ≥ 0')
