@@ -92,6 +92,8 @@ export function bump(map: Record<string, number> | null | undefined, key: string
  * totals: computed once and reused by every placement until the plan changes on that node.
  */
 export interface NodeUsage {
+  /** The node object it was computed for (a changed node is a new object). */
+  node: Node
   /** How many placements, stops and preemptions of the plan on this node it reflects. */
   placed: number
   stops: number
@@ -118,7 +120,7 @@ function buildUsage(node: Node, proposed: Allocation[], placed: number, stops: n
   const total = nodeComparableResources(node)
   const reserved = nodeComparableReserved(node)
   return {
-    placed, stops, preempts,
+    node, placed, stops, preempts,
     proposed, ids: new Set(proposed.map((a) => a.ID)), netIdx, collide,
     cpu: used.Flattened.Cpu.CpuShares,
     memory: used.Flattened.Memory.MemoryMB,
@@ -127,6 +129,29 @@ function buildUsage(node: Node, proposed: Allocation[], placed: number, stops: n
     availMemory: total.Flattened.Memory.MemoryMB - (reserved?.Flattened.Memory.MemoryMB ?? 0),
     availDisk: total.Shared.DiskMB - (reserved?.Shared.DiskMB ?? 0),
   }
+}
+
+// A copy of `base` with `added` placed on top (the copy owns its index and lists).
+function extend(base: NodeUsage, added: readonly Allocation[], placed: number): NodeUsage {
+  const usage: NodeUsage = { ...base, placed, stops: 0, preempts: 0, proposed: [...base.proposed], ids: new Set(base.ids), netIdx: base.netIdx.copy() }
+  foldIn(usage, added)
+  return usage
+}
+
+// The usage of `live` from an earlier usage of the same node, when `live` is that usage's
+// allocations (the very same objects) plus new ones; undefined otherwise.
+function grownFrom(previous: NodeUsage, live: readonly Allocation[]): NodeUsage | undefined {
+  if (live.length < previous.proposed.length) return undefined
+  const known = new Set(previous.proposed)
+  let kept = 0
+  const added: Allocation[] = []
+  for (const a of live) {
+    if (known.has(a)) kept++
+    else if (previous.ids.has(a.ID)) return undefined // changed, not new
+    else added.push(a)
+  }
+  if (kept !== previous.proposed.length) return undefined
+  return extend(previous, added, 0)
 }
 
 function foldIn(usage: NodeUsage, fresh: readonly Allocation[]): void {
@@ -152,6 +177,11 @@ export class NodeUsageCache {
   get(nodeID: string, version: number): NodeUsage | undefined {
     const e = this.entries.get(nodeID)
     return e !== undefined && e.version === version ? e.usage : undefined
+  }
+
+  /** The usage last kept for the node, whatever its version. */
+  latest(nodeID: string): NodeUsage | undefined {
+    return this.entries.get(nodeID)?.usage
   }
 
   set(nodeID: string, version: number, usage: NodeUsage): void {
@@ -219,7 +249,14 @@ export class EvalContext {
         return local
       }
     }
-    const usage = buildUsage(node, this.proposedAllocs(node.ID), count, stops, preempts)
+    let usage: NodeUsage
+    if (stops === 0 && preempts === 0 && local === undefined) {
+      // Only placements so far: the state's usage plus them, unless one replaces an allocation.
+      const base = this.baseUsage(node)
+      usage = placed!.some((a) => base.ids.has(a.ID)) ? buildUsage(node, this.proposedAllocs(node.ID), count, stops, preempts) : extend(base, placed!, count)
+    } else {
+      usage = buildUsage(node, this.proposedAllocs(node.ID), count, stops, preempts)
+    }
     this.usage.set(node.ID, usage)
     return usage
   }
@@ -230,7 +267,10 @@ export class EvalContext {
     if (this.cache !== undefined && version !== undefined) {
       const cached = this.cache.get(node.ID, version)
       if (cached !== undefined) return cached
-      const usage = buildUsage(node, this.state.allocsByNodeTerminal(node.ID, false), 0, 0, 0)
+      const live = this.state.allocsByNodeTerminal(node.ID, false)
+      // Usually the node only gained allocations since last time: extend what was known.
+      const previous = this.cache.latest(node.ID)
+      const usage = previous !== undefined && previous.node === node ? (grownFrom(previous, live) ?? buildUsage(node, live, 0, 0, 0)) : buildUsage(node, live, 0, 0, 0)
       this.cache.set(node.ID, version, usage)
       return usage
     }

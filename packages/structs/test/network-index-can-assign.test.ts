@@ -31,3 +31,19 @@ describe('NetworkIndex.canAssign', () => {
     }
   })
 })
+
+describe('NetworkIndex.copy', () => {
+  it('is independent of the original', () => {
+    const node = mockNode()
+    const idx = new NetworkIndex()
+    idx.setNode(node)
+    const copy = idx.copy()
+    const offer = copy.assignNetwork(ask({ ReservedPorts: [{ Label: 'x', Value: 7000, To: 0 }] }), new SeededRandom(1))
+    copy.addReserved(offer)
+    expect(copy.portUsed(offer.IP, 7000)).toBe(true)
+    expect(idx.portUsed(offer.IP, 7000)).toBe(false)
+    expect(copy.usedBandwidth.get('eth0')).toBe(50)
+    expect(idx.usedBandwidth.get('eth0') ?? 0).toBe(0)
+    expect(copy.portUsed(offer.IP, 22)).toBe(true) // the node's reserved port came along
+  })
+})

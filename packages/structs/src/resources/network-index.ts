@@ -24,6 +24,9 @@ class PortSet {
   add(port: number): void {
     this.ports.add(port)
   }
+  get size(): number {
+    return this.ports.size
+  }
   /** How many ports in [from, to] are in the set. */
   countBetween(from: number, to: number): number {
     let n = 0
@@ -136,6 +139,16 @@ export class NetworkIndex {
     return collide
   }
 
+  /** An independent copy: changes to either leave the other as it was. */
+  copy(): NetworkIndex {
+    const c = new NetworkIndex()
+    c.availNetworks.push(...this.availNetworks)
+    for (const [k, v] of this.availBandwidth) c.availBandwidth.set(k, v)
+    for (const [k, v] of this.usedBandwidth) c.usedBandwidth.set(k, v)
+    for (const [ip, ports] of this.usedPorts) c.usedPorts.set(ip, ports.copy())
+    return c
+  }
+
   /** Nomad's `Overcommitted`: some device uses more bandwidth than it has. */
   overcommitted(): boolean {
     for (const [device, used] of this.usedBandwidth) {
@@ -218,7 +231,9 @@ export class NetworkIndex {
           failure = reservedProblem
           continue
         }
-        if (need > 0 && MaxDynamicPort - MinDynamicPort + 1 - (used?.countBetween(MinDynamicPort, MaxDynamicPort) ?? 0) - (ask.ReservedPorts?.length ?? 0) < need) {
+        const range = MaxDynamicPort - MinDynamicPort + 1 - (ask.ReservedPorts?.length ?? 0)
+        // Counting the used dynamic ports is needed only when the node uses that many ports at all.
+        if (need > 0 && range - (used?.size ?? 0) < need && range - (used?.countBetween(MinDynamicPort, MaxDynamicPort) ?? 0) < need) {
           failure = 'dynamic port selection failed'
           continue
         }
