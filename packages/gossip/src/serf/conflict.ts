@@ -3,12 +3,19 @@ import { internalQueryName } from './internal-query.js'
 import { decodeConflictResponse } from './messages.js'
 import type { Serf } from './serf.js'
 
+/** The outcome of a name-conflict vote: answers decoded, and those naming our address. */
+export interface ConflictVote {
+  responses: number
+  matching: number
+  /** A majority of the answers agree with us. */
+  won: boolean
+}
+
 /**
  * Asks every member who owns this node's name (the `_serf_conflict` query) and counts the
- * answers that name our own address. Returns true when a majority of answers agree with us;
- * serf's loser shuts itself down.
+ * answers that name our own address; serf's loser shuts itself down.
  */
-export async function resolveNameConflict(serf: Serf): Promise<boolean> {
+export async function resolveNameConflict(serf: Serf): Promise<ConflictVote> {
   const local = serf.memberlist.localNode()
   const ourAddr = ipToBytes(local.addr)
   const q = serf.query(internalQueryName('conflict'), Buffer.from(serf.name))
@@ -26,7 +33,7 @@ export async function resolveNameConflict(serf: Serf): Promise<boolean> {
     if (member !== null && sameIP(member.addr, ourAddr) && member.port === local.port) matching++
   }
   const majority = Math.floor(responses / 2) + 1
-  return matching >= majority
+  return { responses, matching, won: matching >= majority }
 }
 
 const V4_IN_V6 = Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff])

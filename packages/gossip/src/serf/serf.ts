@@ -22,7 +22,7 @@ import { handleInternalQuery, INTERNAL_QUERY_PREFIX } from './internal-query.js'
 import { Snapshotter } from './snapshot.js'
 import { queryFiltersMatch } from './filter.js'
 import { CoalesceStage, MemberEventCoalescer, UserEventCoalescer } from './coalesce.js'
-import { resolveNameConflict } from './conflict.js'
+import { resolveNameConflict, type ConflictVote } from './conflict.js'
 
 /** Member status as serf tracks it. */
 export type MemberStatus = 'none' | 'alive' | 'leaving' | 'left' | 'failed'
@@ -93,7 +93,7 @@ export interface SerfOptions extends Partial<typeof serfDefaults> {
   /** Rejoin from the snapshot even after a graceful leave (Nomad sets this). */
   rejoinAfterLeave?: boolean
   /** Called after a lost name-conflict vote, once this node has shut itself down. */
-  onNameConflictLost?: () => void
+  onNameConflictLost?: (vote: ConflictVote) => void
   clock?: Clock
   random?: Random
   logger?: Logger
@@ -676,9 +676,13 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
     }
     this.logger.error(`Node name conflicts with another node at ${other.addr}:${other.port}. Names must be unique! (Resolution enabled: ${this.cfg.enableNameConflictResolution})`)
     if (!this.cfg.enableNameConflictResolution) return
-    void resolveNameConflict(this).then((won) => {
-      if (won) return
-      void this.shutdown().then(() => this.options.onNameConflictLost?.())
+    void resolveNameConflict(this).then((vote) => {
+      if (vote.won) {
+        this.logger.info(`majority in name conflict resolution [${vote.matching} / ${vote.responses}]`)
+        return
+      }
+      this.logger.warn(`minority in name conflict resolution, quitting [${vote.matching} / ${vote.responses}]`)
+      void this.shutdown().then(() => this.options.onNameConflictLost?.(vote))
     })
   }
 

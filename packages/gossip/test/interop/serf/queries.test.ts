@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { NetTransport, Serf, type SerfEvent } from '../../../src/index.js'
+import { NetTransport, Serf, type ConflictVote, type SerfEvent } from '../../../src/index.js'
 
 // Queries with serf's full parameters across implementations: node and tag filters, acks, and
 // answers relayed around a lost direct path. Go agents are serfagent (Debian's serf 0.9.4)
@@ -138,6 +138,28 @@ describe('queries across Go serf and nomadic', () => {
       expect(r.acks.sort()).toEqual(['g1', 'g2', 't1', 't2'])
     } finally {
       transport.sendPacket = send
+    }
+  })
+
+  it('name conflict: a nomadic newcomer taking a Go agent\'s name loses the vote and shuts down', async () => {
+    let vote: ConflictVote | undefined
+    const twin = await Serf.create({ name: 'g2', transport: new NetTransport({ bindAddr: '127.0.0.1' }), profile: 'local', onNameConflictLost: (v) => { vote = v } })
+    try {
+      await twin.join([go[0]!.gossip]).catch(() => 0)
+      await until('the newcomer to lose the vote', () => vote !== undefined, 15_000)
+      expect(twin.memberlist.isShutdown).toBe(true)
+      // g1 (Go), t1 and t2 answered, all naming the original's address; g2 stays silent about itself.
+      expect(vote).toEqual({ responses: 3, matching: 0, won: false })
+      // The original Go g2 is still g2, at its own address, for everyone.
+      const [host, port] = go[1]!.gossip.split(':')
+      for (const s of ts) {
+        const m = s.members().find((x) => x.name === 'g2')
+        expect({ addr: m?.addr, port: m?.port, status: m?.status }).toEqual({ addr: host, port: Number(port), status: 'alive' })
+      }
+      const seen = await go[0]!.command<Array<{ name: string; status: string }>>('members')
+      expect(seen.find((m) => m.name === 'g2')?.status).toBe('alive')
+    } finally {
+      await twin.shutdown()
     }
   })
 })
