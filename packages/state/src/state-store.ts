@@ -18,7 +18,17 @@ import { WatchSet, type WaitOptions } from './memdb/watch.js'
 import { StateReader } from './reader.js'
 import { stateSchema, Tables } from './schema.js'
 import { checkRecord, RECORD_ORDER, type SnapshotRecord } from './snapshot-records.js'
-import type { ACLPolicy, ACLToken, AutopilotConfig, ClusterMetadata, JobSummary, PeriodicLaunch, SchedulerConfiguration } from './types.js'
+import type {
+  ACLPolicy,
+  ACLToken,
+  AutopilotConfig,
+  ClusterMetadata,
+  DeploymentAllocHealthRequest,
+  DeploymentPromoteRequest,
+  JobSummary,
+  PeriodicLaunch,
+  SchedulerConfiguration,
+} from './types.js'
 import { StateWriter } from './writer.js'
 
 /** Options of {@link StateStore}. */
@@ -279,6 +289,16 @@ export class StateStore {
       if (req.Job) w.upsertJob(req.Job, false)
       if (req.Eval) w.upsertEvals([req.Eval])
     })
+  }
+
+  /** Promotes a deployment's canaries; every promoted group needs its healthy canaries. */
+  updateDeploymentPromotion(index: number, req: DeploymentPromoteRequest): void {
+    this.write(index, (w) => w.updateDeploymentPromotion(req))
+  }
+
+  /** Sets allocations' deployment health, with the status update, job and eval that come with it. */
+  updateDeploymentAllocHealth(index: number, req: DeploymentAllocHealthRequest): void {
+    this.write(index, (w) => w.updateDeploymentAllocHealth(req))
   }
 
   /** Creates or replaces ACL policies. */

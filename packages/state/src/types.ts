@@ -106,3 +106,25 @@ export interface IndexEntry {
   Key: string
   Value: Index
 }
+
+/** Promote a deployment's canaries (Nomad's ApplyDeploymentPromoteRequest, Raft type 15). */
+export interface DeploymentPromoteRequest {
+  DeploymentID: string
+  /** Promote every group; otherwise only `Groups`. */
+  All: boolean
+  Groups?: string[] | null
+  /** An eval to write with the promotion. */
+  Eval?: import('@nomadic/structs').Evaluation | null
+}
+
+/** Set allocations' deployment health (Nomad's ApplyDeploymentAllocHealthRequest, Raft type 16). */
+export interface DeploymentAllocHealthRequest {
+  DeploymentID: string
+  HealthyAllocationIDs?: string[] | null
+  UnhealthyAllocationIDs?: string[] | null
+  /** When the health was decided. */
+  Timestamp: Date
+  DeploymentUpdate?: import('@nomadic/structs').DeploymentStatusUpdate | null
+  Job?: import('@nomadic/structs').Job | null
+  Eval?: import('@nomadic/structs').Evaluation | null
+}

@@ -16,7 +16,7 @@ import { compoundKey, type WriteTxn } from './memdb/db.js'
 import { StateReader } from './reader.js'
 import { allocTerminal, deploymentActive, evalTerminal, isParameterized, isPeriodic } from './rules.js'
 import { SINGLETON, Tables, versionKey, type TableName } from './schema.js'
-import type { JobSummary, PeriodicLaunch, TaskGroupSummary } from './types.js'
+import type { DeploymentAllocHealthRequest, DeploymentPromoteRequest, JobSummary, PeriodicLaunch, TaskGroupSummary } from './types.js'
 
 /** Job versions kept per job (structs.JobTrackedVersions). */
 export const JOB_TRACKED_VERSIONS = 6
@@ -596,12 +596,84 @@ export class StateWriter extends StateReader {
   }
 
   updateDeploymentStatus(u: DeploymentStatusUpdate): void {
-    const d = this.deploymentByID(u.DeploymentID)
-    if (d === undefined) throw new NotFoundError(`Deployment ID "${u.DeploymentID}" couldn't be updated as it does not exist`)
-    if (!deploymentActive(d)) throw new InvalidInputError(`Deployment "${d.ID}" has terminal status "${d.Status}":`)
+    const d = this.activeDeployment(u.DeploymentID)
     const copy = { ...d, Status: u.Status, StatusDescription: u.StatusDescription, ModifyIndex: this.raftIndex }
     this.put(Tables.deployment, copy)
     if (copy.Status === 'successful') this.updateJobStability(copy.Namespace, copy.JobID, copy.JobVersion, true)
+  }
+
+  private activeDeployment(id: string): Deployment {
+    const d = this.deploymentByID(id)
+    if (d === undefined) throw new NotFoundError(`Deployment ID "${id}" couldn't be updated as it does not exist`)
+    if (!deploymentActive(d)) throw new InvalidInputError(`Deployment "${d.ID}" has terminal status "${d.Status}":`)
+    return d
+  }
+
+  /**
+   * Promotes canaries (Nomad's UpdateDeploymentPromotion): every promoted group needs as many
+   * healthy canaries as it wants, or nothing changes; promoted canaries stop being canaries.
+   */
+  updateDeploymentPromotion(req: DeploymentPromoteRequest): void {
+    const d = this.activeDeployment(req.DeploymentID)
+    const groups = new Set(req.Groups ?? [])
+    const promoting = (tg: string): boolean => req.All || groups.has(tg)
+    const canaries = new Set<string>()
+    for (const state of Object.values(d.TaskGroups ?? {})) for (const id of state.PlacedCanaries ?? []) canaries.add(id)
+    const healthy = new Map<string, number>()
+    const promotable: Allocation[] = []
+    for (const a of this.allocsByDeployment(d.ID)) {
+      if (!canaries.has(a.ID) || !promoting(a.TaskGroup)) continue
+      if (allocTerminal(a) || a.DeploymentStatus?.Healthy !== true) continue
+      healthy.set(a.TaskGroup, (healthy.get(a.TaskGroup) ?? 0) + 1)
+      promotable.push(a)
+    }
+    const short: string[] = []
+    for (const [tg, state] of Object.entries(d.TaskGroups ?? {})) {
+      if (!promoting(tg) || state.DesiredCanaries === 0) continue
+      const have = healthy.get(tg) ?? 0
+      if (have < state.DesiredCanaries) short.push(`Task group "${tg}" has ${have}/${state.DesiredCanaries} healthy allocations`)
+    }
+    if (short.length > 0) throw new InvalidInputError(short.join('; '))
+    const copy = copyDeployment(d)
+    for (const [tg, state] of Object.entries(copy.TaskGroups ?? {})) if (promoting(tg)) state.Promoted = true
+    const needsPromotion = Object.values(copy.TaskGroups ?? {}).some((g) => g.DesiredCanaries > 0 && !g.Promoted)
+    if (copy.Status === 'running' && !needsPromotion) copy.StatusDescription = 'Deployment is running'
+    this.upsertDeployment(copy)
+    if (req.Eval) this.upsertEvals([req.Eval])
+    for (const a of promotable) {
+      this.txn.insert(Tables.allocs, {
+        ...a,
+        DeploymentStatus: { ...a.DeploymentStatus!, Canary: false, ModifyIndex: this.raftIndex },
+        ModifyIndex: this.raftIndex,
+        AllocModifyIndex: this.raftIndex,
+      })
+    }
+    this.bumpIndex(Tables.allocs)
+  }
+
+  /** Sets allocations' deployment health (Nomad's UpdateDeploymentAllocHealth), then the rest. */
+  updateDeploymentAllocHealth(req: DeploymentAllocHealthRequest): void {
+    this.activeDeployment(req.DeploymentID)
+    const set = (id: string, healthy: boolean): void => {
+      const old = this.allocByID(id)
+      if (old === undefined) throw new NotFoundError(`unknown alloc "${id}"`)
+      if (old.DeploymentID !== req.DeploymentID) throw new InvalidInputError(`alloc "${id}" is not part of deployment "${req.DeploymentID}"`)
+      const alloc: Allocation = {
+        ...old,
+        DeploymentStatus: { Canary: false, ...old.DeploymentStatus, Healthy: healthy, Timestamp: req.Timestamp, ModifyIndex: this.raftIndex },
+        ModifyIndex: this.raftIndex,
+      }
+      this.updateDeploymentWithAlloc(alloc, old)
+      this.txn.insert(Tables.allocs, alloc, old)
+    }
+    const healthy = req.HealthyAllocationIDs ?? []
+    const unhealthy = req.UnhealthyAllocationIDs ?? []
+    for (const id of healthy) set(id, true)
+    for (const id of unhealthy) set(id, false)
+    if (healthy.length + unhealthy.length > 0) this.bumpIndex(Tables.allocs)
+    if (req.DeploymentUpdate) this.updateDeploymentStatus(req.DeploymentUpdate)
+    if (req.Job) this.upsertJob(req.Job, false)
+    if (req.Eval) this.upsertEvals([req.Eval])
   }
 
   /** Nomad's updateDeploymentWithAlloc: placed, healthy and unhealthy counts and progress deadline. */
