@@ -19,14 +19,18 @@ export interface KeyResponse {
 export class KeyManager {
   constructor(private readonly serf: Serf) {}
 
-  installKey(key: string, relayFactor = 0): Promise<KeyResponse> { return this.request(key, 'install-key', relayFactor) }
-  useKey(key: string, relayFactor = 0): Promise<KeyResponse> { return this.request(key, 'use-key', relayFactor) }
-  removeKey(key: string, relayFactor = 0): Promise<KeyResponse> { return this.request(key, 'remove-key', relayFactor) }
-  listKeys(relayFactor = 0): Promise<KeyResponse> { return this.request('', 'list-keys', relayFactor) }
+  /** Adds a base64 key to every member's keyring. */
+  installKey(key: string, relayFactor = 0, signal?: AbortSignal): Promise<KeyResponse> { return this.request(key, 'install-key', relayFactor, signal) }
+  /** Makes an installed key the primary (encrypting) key everywhere. */
+  useKey(key: string, relayFactor = 0, signal?: AbortSignal): Promise<KeyResponse> { return this.request(key, 'use-key', relayFactor, signal) }
+  /** Removes a key that is not primary from every keyring. */
+  removeKey(key: string, relayFactor = 0, signal?: AbortSignal): Promise<KeyResponse> { return this.request(key, 'remove-key', relayFactor, signal) }
+  /** Counts, per key, how many members hold it. */
+  listKeys(relayFactor = 0, signal?: AbortSignal): Promise<KeyResponse> { return this.request('', 'list-keys', relayFactor, signal) }
 
-  private async request(key: string, op: string, relayFactor: number): Promise<KeyResponse> {
+  private async request(key: string, op: string, relayFactor: number, signal?: AbortSignal): Promise<KeyResponse> {
     const resp: KeyResponse = { messages: {}, numNodes: this.serf.memberlist.numMembers(), numResp: 0, numErr: 0, keys: {}, primaryKeys: {} }
-    const q = this.serf.query(internalQueryName(op), encodeKeyRequest(Buffer.from(key, 'base64')), { relayFactor })
+    const q = this.serf.query(internalQueryName(op), encodeKeyRequest(Buffer.from(key, 'base64')), { relayFactor, signal })
     await new Promise<void>((resolve) => {
       const onResponse = (from: string, payload: Buffer): void => {
         resp.numResp++

@@ -107,6 +107,8 @@ export interface QueryParams {
   requestAck?: boolean
   relayFactor?: number
   timeout?: number
+  /** Aborting closes the query early: no more acks or responses are collected. */
+  signal?: AbortSignal
 }
 
 /** A query delivered to this node; answer it with {@link Query.respond}. */
@@ -372,7 +374,7 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
   }
 
   /** Graceful leave: leave intent, memberlist leave, then LeavePropagateDelay. */
-  async leave(): Promise<void> {
+  async leave(signal?: AbortSignal): Promise<void> {
     if (this.state === 'left') return
     if (this.state === 'leaving') throw new GossipError('GOSSIP_SHUTDOWN', 'Leave already in progress')
     if (this.state === 'shutdown') throw new ShutdownError()
@@ -381,39 +383,52 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
     const msg: MessageLeave = { ltime: this.clock.time(), node: this.name, prune: false }
     this.clock.increment()
     this.handleNodeLeaveIntent(msg)
-    if (this.hasAliveMembers()) await this.broadcastAndWait(encodeLeave(msg), 'timeout while waiting for graceful leave')
-    await this.memberlist.leave(this.cfg.broadcastTimeout)
+    if (this.hasAliveMembers()) await this.broadcastAndWait(encodeLeave(msg), 'timeout while waiting for graceful leave', signal)
+    await this.memberlist.leave(this.cfg.broadcastTimeout, signal)
     // Stay up while the leave spreads; a shutdown meanwhile ends the wait.
-    await this.time.sleep(this.cfg.leavePropagateDelay, this.stopping.signal).catch(() => undefined)
+    const wait = new AbortController()
+    const stopWaiting = (): void => wait.abort()
+    for (const s of [signal, this.stopping.signal]) s?.addEventListener('abort', stopWaiting)
+    if (signal?.aborted === true || this.stopping.signal.aborted) wait.abort()
+    await this.time.sleep(this.cfg.leavePropagateDelay, wait.signal).catch(() => undefined)
+    for (const s of [signal, this.stopping.signal]) s?.removeEventListener('abort', stopWaiting)
     if ((this.state as string) !== 'shutdown') this.state = 'left'
   }
 
-  private broadcastAndWait(msg: Buffer, timeoutText: string): Promise<void> {
+  /** Queues an intent and waits until it was sent out enough times (or the timeout, or the abort). */
+  private broadcastAndWait(msg: Buffer, timeoutText: string, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = this.time.setTimeout(() => {
+      const settle = (err?: unknown): void => {
+        timer.cancel()
         this.timers.delete(timer)
-        reject(new TimeoutError(timeoutText))
-      }, this.cfg.broadcastTimeout)
+        signal?.removeEventListener('abort', onAbort)
+        if (err === undefined) resolve()
+        else reject(err)
+      }
+      const onAbort = (): void => settle(signal!.reason)
+      const timer = this.time.setTimeout(() => settle(new TimeoutError(timeoutText)), this.cfg.broadcastTimeout)
       this.timers.add(timer)
-      this.broadcasts.queue({ message: () => msg, finished: () => { timer.cancel(); this.timers.delete(timer); resolve() } })
+      this.broadcasts.queue({ message: () => msg, finished: () => settle() })
+      if (signal?.aborted === true) onAbort()
+      else signal?.addEventListener('abort', onAbort)
     })
   }
 
   /** Force-leave: marks a failed node left (and with `prune`, forgets it at once). */
-  async removeFailedNode(node: string, prune = false): Promise<void> {
+  async removeFailedNode(node: string, prune = false, signal?: AbortSignal): Promise<void> {
     const msg: MessageLeave = { ltime: this.clock.time(), node, prune }
     this.clock.increment()
     this.handleNodeLeaveIntent(msg)
     if (!this.hasAliveMembers()) return
-    await this.broadcastAndWait(encodeLeave(msg), 'timed out broadcasting node removal')
+    await this.broadcastAndWait(encodeLeave(msg), 'timed out broadcasting node removal', signal)
   }
 
   /** Replaces this node's tags and gossips the update. */
-  async setTags(tags: Record<string, string>): Promise<void> {
+  async setTags(tags: Record<string, string>, signal?: AbortSignal): Promise<void> {
     const meta = encodeTags(tags)
     if (meta.length > 512) throw new MetaTooLargeError(meta.length, 512)
     this.tags = { ...tags }
-    await this.memberlist.updateNode(this.cfg.broadcastTimeout)
+    await this.memberlist.updateNode(this.cfg.broadcastTimeout, signal)
   }
 
   /** Fires a user event (delivered locally too). */
@@ -461,12 +476,16 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
     if (raw.length > this.cfg.querySizeLimit) throw new GossipError('GOSSIP_TOO_LARGE', `query exceeds limit of ${this.cfg.querySizeLimit} bytes`)
     const resp = new QueryResponse(q.ltime, q.id, this.now() + timeout)
     this.queryResponses.set(q.ltime, resp)
-    const t = this.time.setTimeout(() => {
+    const finish = (): void => {
+      t.cancel()
       this.timers.delete(t)
+      params.signal?.removeEventListener('abort', finish)
       if (this.queryResponses.get(q.ltime) === resp) this.queryResponses.delete(q.ltime)
       resp.close()
-    }, timeout)
+    }
+    const t = this.time.setTimeout(finish, timeout)
     this.timers.add(t)
+    params.signal?.addEventListener('abort', finish)
     this.handleQuery(q)
     this.queryBroadcasts.queue({ message: () => raw })
     return resp

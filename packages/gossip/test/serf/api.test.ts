@@ -96,6 +96,24 @@ describe('serf API', () => {
     }
   })
 
+  it('an aborted query closes at once; an aborted removal stops waiting', async () => {
+    const c = new SimSerfCluster({ seed: 6 })
+    try {
+      await c.startAll(3, 2_000)
+      const abort = new AbortController()
+      const q = c.nodes[0]!.query('slow', Buffer.alloc(0), { timeout: 10_000, signal: abort.signal })
+      await c.run(5)
+      abort.abort()
+      expect(q.finished).toBe(true)
+      await q.done
+      const removal = new AbortController()
+      removal.abort(new Error('stop'))
+      await expect(c.nodes[0]!.removeFailedNode('nobody', false, removal.signal)).rejects.toThrow('stop')
+    } finally {
+      await c.shutdown()
+    }
+  })
+
   it('keyring queries on a cluster without encryption report an error from every node', async () => {
     const c = new SimSerfCluster({ seed: 4 })
     try {
