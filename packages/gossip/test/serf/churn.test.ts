@@ -1,20 +1,13 @@
 import { SeededRandom } from '@nomadic/runtime'
 import { describe, expect, it } from 'vitest'
+import { seeds } from './seeds.js'
 import { SimSerfCluster } from '../../src/testing.js'
 import type { SerfEvent } from '../../src/serf/serf.js'
 
 // Random churn (graceful leaves, crashes, restarts, new members, user events) on the simulated
 // network with some packet loss, then quiet: every running agent must agree on every member's
-// status, and no agent may have delivered a user event twice.
+// status, and every agent delivers each user event exactly once.
 // More seeds: SEEDS=1-20 npx vitest run --project gossip test/serf/churn.test.ts
-function seeds(): number[] {
-  const spec = process.env.SEEDS ?? '1-3'
-  if (spec.includes('-')) {
-    const [a, b] = spec.split('-').map(Number) as [number, number]
-    return Array.from({ length: b - a + 1 }, (_, i) => a + i)
-  }
-  return spec.split(',').map(Number)
-}
 
 describe.each(seeds())('serf under churn (seed %i)', (seed) => {
   it('converges to one view of member states and delivers each user event exactly once', async () => {

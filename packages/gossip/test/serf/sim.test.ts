@@ -2,19 +2,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { seeds } from './seeds.js'
 import { SimSerfCluster } from '../../src/testing.js'
 import { encodeJoin, encodeLeave, encodeUserEvent } from '../../src/serf/messages.js'
 import type { SerfEvent } from '../../src/serf/serf.js'
 
-// Seeds: SEEDS=1-20 (a range) or SEEDS=4,9 (a list); default 1-3.
-function seeds(): number[] {
-  const spec = process.env.SEEDS ?? '1-3'
-  if (spec.includes('-')) {
-    const [a, b] = spec.split('-').map(Number) as [number, number]
-    return Array.from({ length: b - a + 1 }, (_, i) => a + i)
-  }
-  return spec.split(',').map(Number)
-}
 const replay = (seed: number, test: string): string => `seed ${seed}; replay: SEEDS=${seed} npx vitest run --project gossip test/serf/sim.test.ts -t "${test}"`
 
 /** Sends a raw serf message from node `from` to node `to` as a memberlist user message. */
