@@ -29,6 +29,5 @@ export * from './store/log-cache.js'
 export * from './snapshot/file.js'
 export * from './transport/net.js'
 export * from './transport/tcp.js'
-// recovery.ts also has a checkConfiguration; the one exported is configuration.ts's (same checks).
 export { readPeersJson, readConfigJson } from './recovery.js'
 export { encodeRequest, encodeResponse, encodeMessage, decodeMessage } from './transport/wire.js'
