@@ -169,43 +169,26 @@ export class NetworkIndex {
    * to {@link addReserved} once it is used. Throws {@link NetworkAssignError} with Nomad's reason.
    */
   assignNetwork(ask: NetworkResource, random: PortRandom): NetworkResource {
-    let failure = 'no networks available'
-    for (const n of this.availNetworks) {
-      for (const ip of ipsOf(n)) {
-        const avail = this.availBandwidth.get(n.Device) ?? 0
-        const usedBw = this.usedBandwidth.get(n.Device) ?? 0
-        if (usedBw + ask.MBits > avail) {
-          failure = 'bandwidth exceeded'
-          continue
-        }
-        const used = this.usedPorts.get(ip)
-        const reservedProblem = checkReserved(ask.ReservedPorts ?? [], used)
-        if (reservedProblem !== undefined) {
-          failure = reservedProblem
-          continue
-        }
-        const dynamic = pickStochastic(used, ask, random) ?? pickPrecise(used, ask, random)
-        if (dynamic === undefined) {
-          failure = 'dynamic port selection failed'
-          continue
-        }
-        const DynamicPorts: Port[] | null | undefined =
-          ask.DynamicPorts == null
-            ? ask.DynamicPorts
-            : ask.DynamicPorts.map((p, i) => ({ ...p, Value: dynamic[i]!, To: p.To === -1 ? dynamic[i]! : p.To }))
-        return {
-          Mode: ask.Mode,
-          Device: n.Device,
-          CIDR: '',
-          IP: ip,
-          MBits: ask.MBits,
-          DNS: ask.DNS ?? null,
-          ReservedPorts: ask.ReservedPorts == null ? ask.ReservedPorts : ask.ReservedPorts.map((p) => ({ ...p })),
-          DynamicPorts,
-        }
+    const found = this.scan(ask, (n, ip, used) => {
+      const dynamic = pickStochastic(used, ask, random) ?? pickPrecise(used, ask, random)
+      if (dynamic === undefined) return undefined
+      const DynamicPorts: Port[] | null | undefined =
+        ask.DynamicPorts == null
+          ? ask.DynamicPorts
+          : ask.DynamicPorts.map((p, i) => ({ ...p, Value: dynamic[i]!, To: p.To === -1 ? dynamic[i]! : p.To }))
+      return {
+        Mode: ask.Mode,
+        Device: n.Device,
+        CIDR: '',
+        IP: ip,
+        MBits: ask.MBits,
+        DNS: ask.DNS ?? null,
+        ReservedPorts: ask.ReservedPorts == null ? ask.ReservedPorts : ask.ReservedPorts.map((p) => ({ ...p })),
+        DynamicPorts,
       }
-    }
-    throw new NetworkAssignError(failure)
+    })
+    if (typeof found === 'string') throw new NetworkAssignError(found)
+    return found
   }
 
   /**
@@ -215,8 +198,21 @@ export class NetworkIndex {
    * assigning ports on the one chosen.
    */
   canAssign(ask: NetworkResource): string | undefined {
-    let failure = 'no networks available'
     const need = ask.DynamicPorts?.length ?? 0
+    const range = MaxDynamicPort - MinDynamicPort + 1 - (ask.ReservedPorts?.length ?? 0)
+    const found = this.scan(ask, (_n, _ip, used) => {
+      // Counting the used dynamic ports is needed only when the node uses that many ports at all.
+      const short = need > 0 && range - (used?.size ?? 0) < need && range - (used?.countBetween(MinDynamicPort, MaxDynamicPort) ?? 0) < need
+      return short ? undefined : true
+    })
+    return typeof found === 'string' ? found : undefined
+  }
+
+  // Walks the node's addresses in order; at the first with the bandwidth and the reserved ports
+  // free, `dynamic` decides (undefined: not enough dynamic ports here, go on). Returns what it
+  // gave, or Nomad's reason for the last address that failed.
+  private scan<T>(ask: NetworkResource, dynamic: (n: NetworkResource, ip: string, used: PortSet | undefined) => T | undefined): T | string {
+    let failure = 'no networks available'
     for (const n of this.availNetworks) {
       for (const ip of ipsOf(n)) {
         const avail = this.availBandwidth.get(n.Device) ?? 0
@@ -231,13 +227,9 @@ export class NetworkIndex {
           failure = reservedProblem
           continue
         }
-        const range = MaxDynamicPort - MinDynamicPort + 1 - (ask.ReservedPorts?.length ?? 0)
-        // Counting the used dynamic ports is needed only when the node uses that many ports at all.
-        if (need > 0 && range - (used?.size ?? 0) < need && range - (used?.countBetween(MinDynamicPort, MaxDynamicPort) ?? 0) < need) {
-          failure = 'dynamic port selection failed'
-          continue
-        }
-        return undefined
+        const found = dynamic(n, ip, used)
+        if (found !== undefined) return found
+        failure = 'dynamic port selection failed'
       }
     }
     return failure
