@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { NetTransport, Serf, type ConflictVote, type SerfEvent } from '../../../src/index.js'
 
 // Queries with serf's full parameters across implementations: node and tag filters, acks, and
-// answers relayed around a lost direct path. Go agents are serfagent (Debian's serf 0.9.4)
+// answers relayed around a lost direct path. Both sides use the LAN profile: its retransmit
+// multiplier (4) sends a query to every one of three peers at once, where Local's (2) can leave
+// a node to second-hand gossip that may, by chance, never reach it. Go agents are serfagent (Debian's serf 0.9.4)
 // processes; nomadic agents run in this process on real UDP/TCP sockets.
 const here = dirname(fileURLToPath(import.meta.url))
 const bin = join(here, '..', 'bin', 'serfagent')
@@ -59,7 +61,7 @@ async function startGo(name: string, tags: Record<string, string>, joinAddr?: st
 }
 
 async function startTs(name: string, tags: Record<string, string>, joinAddr: string): Promise<Serf> {
-  const s = await Serf.create({ name, transport: new NetTransport({ bindAddr: '127.0.0.1' }), profile: 'local', tags })
+  const s = await Serf.create({ name, transport: new NetTransport({ bindAddr: '127.0.0.1' }), profile: 'lan', tags })
   s.on('event', (e: SerfEvent) => { if (e.type === 'query') e.query.respond(Buffer.from(`ts:${name}:${e.query.payload.toString()}`)) })
   await s.join([joinAddr])
   return s
@@ -143,7 +145,7 @@ describe('queries across Go serf and nomadic', () => {
 
   it('name conflict: a nomadic newcomer taking a Go agent\'s name loses the vote and shuts down', async () => {
     let vote: ConflictVote | undefined
-    const twin = await Serf.create({ name: 'g2', transport: new NetTransport({ bindAddr: '127.0.0.1' }), profile: 'local', onNameConflictLost: (v) => { vote = v } })
+    const twin = await Serf.create({ name: 'g2', transport: new NetTransport({ bindAddr: '127.0.0.1' }), profile: 'lan', onNameConflictLost: (v) => { vote = v } })
     try {
       await twin.join([go[0]!.gossip]).catch(() => 0)
       await until('the newcomer to lose the vote', () => vote !== undefined, 15_000)

@@ -71,7 +71,7 @@ func main() {
 	}
 
 	conf := serf.DefaultConfig()
-	conf.MemberlistConfig = memberlist.DefaultLocalConfig()
+	conf.MemberlistConfig = memberlist.DefaultLANConfig()
 	conf.NodeName = *name
 	conf.Tags = tags
 	conf.MemberlistConfig.BindAddr = host
