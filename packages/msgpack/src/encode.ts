@@ -14,19 +14,55 @@ const MAX_DEPTH = 512
 
 /** Encodes one value. See the package README for the mapping of JavaScript types. */
 export function encode(value: unknown, options: EncodeOptions = {}): Buffer {
-  const writer = new Writer(options.newSpec === true)
-  writer.write(value, 0)
+  const writer = new MsgpackWriter(256, options)
+  writer.value(value)
   return writer.finish()
 }
 
-class Writer {
-  private buf = Buffer.allocUnsafe(256)
+/**
+ * Writes msgpack into one growing buffer, value by value or piece by piece (map and array headers,
+ * integers, strings, raw bytes): for hot paths that know their message's shape and want to skip
+ * building an object first (Raft's AppendEntries).
+ */
+export class MsgpackWriter {
+  private buf: Buffer
   private pos = 0
+  private readonly newSpec: boolean
 
-  constructor(private readonly newSpec: boolean) {}
+  constructor(initialSize = 256, options: EncodeOptions = {}) {
+    this.buf = Buffer.allocUnsafe(Math.max(16, initialSize))
+    this.newSpec = options.newSpec === true
+  }
 
+  /** The bytes written so far (a view of the writer's buffer). */
   finish(): Buffer {
     return this.buf.subarray(0, this.pos)
+  }
+
+  /** Any value, as {@link encode} writes it. */
+  value(value: unknown): void {
+    this.write(value, 0)
+  }
+
+  /** An integer in its smallest form (non-negative ones in the unsigned forms, as Go writes). */
+  int(v: number | bigint): void {
+    if (typeof v === 'bigint') this.bigint(v)
+    else this.integer(v)
+  }
+
+  bool(v: boolean): void {
+    this.byte(v ? 0xc3 : 0xc2)
+  }
+
+  nil(): void {
+    this.byte(0xc0)
+  }
+
+  /** Bytes that are already msgpack, as they are. */
+  raw(b: Uint8Array): void {
+    this.reserve(b.length)
+    this.buf.set(b, this.pos)
+    this.pos += b.length
   }
 
   private reserve(n: number): void {
@@ -38,7 +74,7 @@ class Writer {
     this.buf = next
   }
 
-  private byte(b: number): void {
+  byte(b: number): void {
     this.reserve(1)
     this.buf[this.pos++] = b
   }
@@ -63,7 +99,7 @@ class Writer {
     this.pos += 4
   }
 
-  write(value: unknown, depth: number): void {
+  private write(value: unknown, depth: number): void {
     if (depth > MAX_DEPTH) throw new MsgpackError('MSGPACK_UNENCODABLE', 'value nests too deeply (a cycle?)')
     switch (typeof value) {
       case 'string':
@@ -175,7 +211,8 @@ class Writer {
     this.pos += 4
   }
 
-  private string(s: string): void {
+  /** A string (a raw string unless `newSpec`). */
+  string(s: string): void {
     // ASCII fast path: most keys and values are short and ASCII.
     const n = s.length
     if (n < 32) {
@@ -210,7 +247,8 @@ class Writer {
     else this.u32(0xdb, length)
   }
 
-  private bytes(b: Uint8Array): void {
+  /** A byte array: a raw string as Go's hashicorp libraries write []byte (`bin` with `newSpec`). */
+  bytes(b: Uint8Array): void {
     if (this.newSpec) {
       if (b.length < 0x100) this.u8(0xc4, b.length)
       else if (b.length < 0x10000) this.u16(0xc5, b.length)
@@ -221,19 +259,13 @@ class Writer {
     this.raw(b)
   }
 
-  private raw(b: Uint8Array): void {
-    this.reserve(b.length)
-    this.buf.set(b, this.pos)
-    this.pos += b.length
-  }
-
-  private arrayHeader(n: number): void {
+  arrayHeader(n: number): void {
     if (n < 16) this.byte(0x90 | n)
     else if (n < 0x10000) this.u16(0xdc, n)
     else this.u32(0xdd, n)
   }
 
-  private mapHeader(n: number): void {
+  mapHeader(n: number): void {
     if (n < 16) this.byte(0x80 | n)
     else if (n < 0x10000) this.u16(0xde, n)
     else this.u32(0xdf, n)

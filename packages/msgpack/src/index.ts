@@ -1,4 +1,4 @@
-export { encode } from './encode.js'
+export { encode, MsgpackWriter } from './encode.js'
 export type { EncodeOptions } from './encode.js'
 export { decode, decodeFirst } from './decode.js'
 export type { DecodeOptions, Decoded } from './decode.js'

@@ -135,3 +135,23 @@ describe('StreamDecoder', () => {
     expect(stream.bufferedBytes).toBe(2)
   })
 })
+
+describe('MsgpackWriter', () => {
+  it('writes piece by piece exactly what encode writes for the same value', async () => {
+    const { MsgpackWriter } = await import('../src/index.js')
+    const w = new MsgpackWriter(4)
+    w.mapHeader(4)
+    w.string('Term')
+    w.int(2 ** 40)
+    w.string('Data')
+    w.bytes(Buffer.from([1, 2, 3]))
+    w.string('Ok')
+    w.bool(true)
+    w.string('Entries')
+    w.arrayHeader(2)
+    w.nil()
+    w.value({ Index: -5 })
+    const expected = encode({ Term: 2 ** 40, Data: Buffer.from([1, 2, 3]), Ok: true, Entries: [null, { Index: -5 }] })
+    expect(hex(w.finish())).toBe(hex(expected))
+  })
+})

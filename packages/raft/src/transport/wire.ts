@@ -122,7 +122,7 @@ export const MESSAGE_KINDS: Record<RPCType, { request: MessageKind; response: Me
 export function encodeMessage(kind: MessageKind, m: object): Buffer {
   const w = new WireWriter(sizeHint(m))
   writeMessage(w, kind, m)
-  return w.bytes()
+  return w.finish()
 }
 
 /** A whole request frame: the RPC type byte, then the request map. */
@@ -130,7 +130,7 @@ export function encodeRequest(type: RPCType, m: object): Buffer {
   const w = new WireWriter(sizeHint(m))
   w.byte(type)
   writeMessage(w, MESSAGE_KINDS[type].request, m)
-  return w.bytes()
+  return w.finish()
 }
 
 /** Room for a message, so the writer rarely grows: entries' bytes plus their keys. */
@@ -147,7 +147,7 @@ export function encodeResponse(type: RPCType, response: object | undefined, erro
   w.string(error ?? '')
   if (response === undefined) w.nil()
   else writeMessage(w, MESSAGE_KINDS[type].response, response)
-  return w.bytes()
+  return w.finish()
 }
 
 // ---------------------------------------------------------------------------------------------
