@@ -155,3 +155,29 @@ describe('MsgpackWriter', () => {
     expect(hex(w.finish())).toBe(hex(expected))
   })
 })
+
+describe('StreamDecoder limits and bytes between values', () => {
+  it('refuses a container declaring too many entries or nesting too deep as soon as the header arrives', () => {
+    const many = new StreamDecoder({ maxItems: 10 })
+    many.push(Buffer.from('dc0100', 'hex')) // array of 256, nothing more yet
+    expect(() => many.next()).toThrow(/256 entries/)
+    const deep = new StreamDecoder({ maxDepth: 3 })
+    deep.push(Buffer.alloc(5, 0x91))
+    expect(() => deep.next()).toThrow(/deeper than 3/)
+  })
+
+  it('serves single bytes between values, as Raft puts a type byte before each request', () => {
+    const stream = new StreamDecoder()
+    stream.push(Buffer.concat([Buffer.from([0x01]), encode({ Term: 1 }), Buffer.from([0x03])]))
+    expect(stream.readByte()).toBe(1)
+    expect(stream.next()?.value).toEqual({ Term: 1 })
+    expect(stream.readByte()).toBe(3)
+    expect(stream.readByte()).toBeUndefined()
+  })
+
+  it('refuses bytes that start no value', () => {
+    const stream = new StreamDecoder()
+    stream.push(Buffer.from([0xc1]))
+    expect(() => stream.next()).toThrow(MsgpackError)
+  })
+})
