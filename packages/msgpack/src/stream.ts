@@ -98,15 +98,18 @@ export class StreamDecoder {
   }
 
   /**
-   * The next complete value, or undefined when more bytes are needed. Throws MSGPACK_TOO_LARGE
+   * The next complete value (read with `decodeOptions` over the decoder's own when given), or
+   * undefined when more bytes are needed. Throws MSGPACK_TOO_LARGE
    * or MSGPACK_TOO_DEEP for a value beyond the limits, MSGPACK_MALFORMED for bytes that are not
    * msgpack.
    */
-  next(): { value: unknown } | undefined {
+  next(decodeOptions?: DecodeOptions): { value: unknown } | undefined {
     const end = this.scan()
     if (end === undefined) return undefined
     const buf = this.flatten()
-    const { value, end: decodedEnd } = decodeFirst(buf.subarray(0, end), 0, this.options)
+    // How this value reads (raw strings, bytesKeys) may differ per value; the limits do not.
+    const options = decodeOptions === undefined ? this.options : { ...this.options, ...decodeOptions }
+    const { value, end: decodedEnd } = decodeFirst(buf.subarray(0, end), 0, options)
     if (decodedEnd !== end) throw new MsgpackError('MSGPACK_MALFORMED', 'msgpack value shorter than its headers say')
     this.consume(end)
     return { value }

@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream'
-import { decodeFirst, encode, IncompleteError, type DecodeOptions } from '@nomadic/msgpack'
+import { decodeFirst, encode, IncompleteError, MsgpackError, StreamDecoder, type DecodeOptions } from '@nomadic/msgpack'
 import { DEFAULT_MAX_MESSAGE_BYTES } from './constants.js'
 import { RpcError } from './errors.js'
 
@@ -22,17 +22,16 @@ interface PendingRead {
  * Decoding follows Nomad's handle: raw strings become strings unless the key is in `bytesKeys`.
  */
 export class MessageReader {
-  private chunks: Buffer[] = []
-  private total = 0
-  private needed = 1
+  private readonly decoder: StreamDecoder
   private pending: PendingRead | undefined
   private ended = false
   private failure: Error | undefined
 
   constructor(
     private readonly stream: Duplex,
-    private readonly maxBytes = DEFAULT_MAX_MESSAGE_BYTES,
+    maxBytes = DEFAULT_MAX_MESSAGE_BYTES,
   ) {
+    this.decoder = new StreamDecoder({ maxValueBytes: maxBytes })
     stream.on('data', this.onData)
     stream.on('end', this.onEnd)
     stream.on('close', this.onClose)
@@ -50,9 +49,8 @@ export class MessageReader {
   }
 
   private readonly onData = (chunk: Buffer): void => {
-    this.chunks.push(chunk)
-    this.total += chunk.length
-    if (this.pending === undefined && this.total > READ_AHEAD_BYTES) {
+    this.decoder.push(chunk)
+    if (this.pending === undefined && this.decoder.bufferedBytes > READ_AHEAD_BYTES) {
       // The peer runs ahead while we are busy with a request: stop reading (yamux then keeps
       // its window closed) until the next read.
       this.stream.pause()
@@ -75,52 +73,31 @@ export class MessageReader {
     this.tryDecode()
   }
 
-  private flatten(): Buffer {
-    if (this.chunks.length === 0) return Buffer.alloc(0)
-    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks, this.total)]
-    return this.chunks[0]!
-  }
-
   private tryDecode(): void {
     const pending = this.pending
     if (pending === undefined) return
-    if (this.total >= this.needed) {
-      const buffer = this.flatten()
-      try {
-        const { value, end } = decodeFirst(buffer, 0, pending.options)
-        if (end === buffer.length) {
-          this.chunks = []
-          this.total = 0
-        } else {
-          this.chunks = [buffer.subarray(end)]
-          this.total = buffer.length - end
-        }
-        this.needed = 1
+    try {
+      const got = this.decoder.next(pending.options)
+      if (got !== undefined) {
         this.pending = undefined
         if (this.stream.isPaused()) this.stream.resume()
-        pending.resolve(value)
+        pending.resolve(got.value)
         return
-      } catch (error) {
-        if (!(error instanceof IncompleteError)) {
-          this.pending = undefined
-          pending.reject(new RpcError('RPC_MALFORMED', `malformed msgpack message: ${(error as Error).message}`, { cause: error }))
-          return
-        }
-        // Do not try again before the bytes this value is known to need have arrived.
-        this.needed = buffer.length + error.needed
-        if (this.needed > this.maxBytes) {
-          this.pending = undefined
-          pending.reject(new RpcError('RPC_MESSAGE_TOO_LARGE', `msgpack message needs more than ${this.maxBytes} bytes`))
-          return
-        }
       }
+    } catch (error) {
+      this.pending = undefined
+      const tooLarge = error instanceof MsgpackError && (error.code === 'MSGPACK_TOO_LARGE' || error.code === 'MSGPACK_TOO_DEEP')
+      pending.reject(tooLarge
+        ? new RpcError('RPC_MESSAGE_TOO_LARGE', `msgpack message refused: ${(error as Error).message}`, { cause: error })
+        : new RpcError('RPC_MALFORMED', `malformed msgpack message: ${(error as Error).message}`, { cause: error }))
+      return
     }
     if (this.failure !== undefined) {
       this.pending = undefined
       pending.reject(this.failure)
     } else if (this.ended) {
       this.pending = undefined
-      if (this.total === 0) pending.resolve(EOF)
+      if (this.decoder.bufferedBytes === 0) pending.resolve(EOF)
       else pending.reject(new RpcError('RPC_CONNECTION_CLOSED', 'unexpected EOF'))
     }
   }
