@@ -17,16 +17,25 @@ export interface KeyResponse {
 
 /** Rotates the gossip key cluster-wide through serf's internal queries. */
 export class KeyManager {
+  /** Changes run one at a time, as serf's KeyManager lock makes them (lists may overlap). */
+  private changes: Promise<unknown> = Promise.resolve()
+
   constructor(private readonly serf: Serf) {}
 
   /** Adds a base64 key to every member's keyring. */
-  installKey(key: string, relayFactor = 0, signal?: AbortSignal): Promise<KeyResponse> { return this.request(key, 'install-key', relayFactor, signal) }
+  installKey(key: string, relayFactor = 0, signal?: AbortSignal): Promise<KeyResponse> { return this.change(key, 'install-key', relayFactor, signal) }
   /** Makes an installed key the primary (encrypting) key everywhere. */
-  useKey(key: string, relayFactor = 0, signal?: AbortSignal): Promise<KeyResponse> { return this.request(key, 'use-key', relayFactor, signal) }
+  useKey(key: string, relayFactor = 0, signal?: AbortSignal): Promise<KeyResponse> { return this.change(key, 'use-key', relayFactor, signal) }
   /** Removes a key that is not primary from every keyring. */
-  removeKey(key: string, relayFactor = 0, signal?: AbortSignal): Promise<KeyResponse> { return this.request(key, 'remove-key', relayFactor, signal) }
+  removeKey(key: string, relayFactor = 0, signal?: AbortSignal): Promise<KeyResponse> { return this.change(key, 'remove-key', relayFactor, signal) }
   /** Counts, per key, how many members hold it. */
   listKeys(relayFactor = 0, signal?: AbortSignal): Promise<KeyResponse> { return this.request('', 'list-keys', relayFactor, signal) }
+
+  private change(key: string, op: string, relayFactor: number, signal?: AbortSignal): Promise<KeyResponse> {
+    const run = this.changes.then(() => this.request(key, op, relayFactor, signal))
+    this.changes = run.catch(() => undefined)
+    return run
+  }
 
   private async request(key: string, op: string, relayFactor: number, signal?: AbortSignal): Promise<KeyResponse> {
     const resp: KeyResponse = { messages: {}, numNodes: this.serf.memberlist.numMembers(), numResp: 0, numErr: 0, keys: {}, primaryKeys: {} }

@@ -2,6 +2,7 @@ import { InmemMetrics, SeededRandom, SimClock } from '@nomadic/runtime'
 import { describe, expect, it } from 'vitest'
 import { SimSerfCluster, SimNetwork } from '../../src/testing.js'
 import { KeyManager, Serf, USER_EVENT_SANE_LIMIT, type SerfEvent } from '../../src/serf/index.js'
+import { Keyring } from '../../src/security/keyring.js'
 import { encodeJoin } from '../../src/serf/messages.js'
 import { GossipError, MetaTooLargeError, InvalidConfigError } from '../../src/errors.js'
 
@@ -109,6 +110,24 @@ describe('serf API', () => {
       const removal = new AbortController()
       removal.abort(new Error('stop'))
       await expect(c.nodes[0]!.removeFailedNode('nobody', false, removal.signal)).rejects.toThrow('stop')
+    } finally {
+      await c.shutdown()
+    }
+  })
+
+  it('key changes run one after the other: use right after install finds the key everywhere', async () => {
+    const k1 = Buffer.alloc(16, 1)
+    const k2 = Buffer.alloc(16, 2)
+    const c = new SimSerfCluster({ seed: 7, serf: () => ({ keyring: new Keyring([k1]) }) })
+    try {
+      await c.startAll(4, 3_000)
+      const km = new KeyManager(c.nodes[0]!)
+      const install = km.installKey(k2.toString('base64'))
+      const use = km.useKey(k2.toString('base64'))
+      await c.run(10_000)
+      expect((await install).error).toBeUndefined()
+      expect((await use).error).toBeUndefined()
+      for (const s of c.nodes) expect(s.keyring()!.getPrimaryKey()).toEqual(k2)
     } finally {
       await c.shutdown()
     }
