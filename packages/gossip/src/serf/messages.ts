@@ -50,20 +50,8 @@ export interface MessageQuery {
 }
 /** `payload` null is Go's nil slice (acks carry none). */
 export interface MessageQueryResponse { ltime: number; id: number; from: string; flags: number; payload: Buffer | null }
-/** serf's exported `Member` as it travels in a conflict response; `status` is serf's MemberStatus number. */
-export interface WireMember {
-  name: string
-  addr: Buffer
-  port: number
-  tags: Record<string, string>
-  status: number
-  protocolMin: number
-  protocolMax: number
-  protocolCur: number
-  delegateMin: number
-  delegateMax: number
-  delegateCur: number
-}
+/** serf's exported `Member` as it travels in a conflict response: IP bytes, MemberStatus number. */
+export type WireMember = Omit<Member, 'addr' | 'status'> & { addr: Buffer; status: number }
 export interface NodeKeyResponse { result: boolean; message: string; keys: string[]; primaryKey: string }
 export interface RelayHeader { destIP: Buffer; destPort: number; destName: string }
 
