@@ -1,6 +1,7 @@
 import { decodeFirst, encode } from '@nomadic/msgpack'
 import { MalformedMessageError } from '../errors.js'
 import { bool, bytes as fieldBytes, encodeBody, str, uint } from '../wire/messages.js'
+import type { Member } from './serf.js'
 
 /** Serf message type bytes (serf 0.9.4 `messageType`), carried inside memberlist user messages. */
 export const SerfMessageType = {
