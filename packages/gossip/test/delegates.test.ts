@@ -81,6 +81,31 @@ describe('delegates and metadata', () => {
     }
   })
 
+  it('the ping delegate adds ack payloads and sees round-trip times', async () => {
+    const seen: Array<{ from: string; rtt: number; payload: string }> = []
+    const c = new SimCluster({
+      seed,
+      nodeOptions: (i) => ({
+        ping: {
+          ackPayload: () => Buffer.from(`coord-${i}`),
+          notifyPingComplete: (other: Node, rtt: number, payload: Buffer | null) => { if (i === 0) seen.push({ from: other.name, rtt, payload: payload?.toString() ?? '' }) },
+        },
+      }),
+    })
+    try {
+      await c.startAll(2, 5_000)
+      expect(seen.length, hint).toBeGreaterThan(0)
+      for (const s of seen) {
+        expect(s).toMatchObject({ from: 'node-1', payload: 'coord-1' })
+        // Two one-way delays of 1..5 ms in the simulated network.
+        expect(s.rtt).toBeGreaterThanOrEqual(2)
+        expect(s.rtt).toBeLessThanOrEqual(10)
+      }
+    } finally {
+      await c.shutdown()
+    }
+  })
+
   it('a name claimed from a second address calls the conflict delegate and is ignored', async () => {
     const conflicts: string[] = []
     const c = new SimCluster({ seed, nodeOptions: () => ({ conflict: { notifyConflict: (a: Node, b: Node) => conflicts.push(`${a.name}:${a.addr}/${b.addr}`) } }) })
