@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  buildGo, kill, killAll, memberNames, post, sawEvent, startNode, waitUntil, get,
+  buildGo, haveGo, kill, killAll, memberNames, post, sawEvent, startNode, waitUntil, get,
   type MemberJson, type RunningNode,
 } from './procs.js'
 
 // Mixed clusters of Go memberlist 0.2.2 nodes and nomadic nodes on 127.0.0.1.
 beforeAll(() => {
-  buildGo('gonode')
+  if (haveGo()) buildGo('gonode')
 }, 180_000)
 
 afterAll(() => killAll())
@@ -28,7 +28,7 @@ async function startMixed(count: number, key?: string): Promise<RunningNode[]> {
   return nodes
 }
 
-describe('mixed Go/TypeScript memberlist cluster (plain)', () => {
+describe.skipIf(!haveGo())('mixed Go/TypeScript memberlist cluster (plain)', () => {
   let nodes: RunningNode[] = []
   beforeAll(async () => { nodes = await startMixed(6) }, 60_000)
   afterAll(() => { for (const n of nodes) kill(n) })
@@ -64,7 +64,7 @@ describe('mixed Go/TypeScript memberlist cluster (plain)', () => {
   })
 })
 
-describe('mixed Go/TypeScript memberlist cluster (encrypted)', () => {
+describe.skipIf(!haveGo())('mixed Go/TypeScript memberlist cluster (encrypted)', () => {
   const key = Buffer.alloc(32, 0x5a).toString('base64')
   let nodes: RunningNode[] = []
   beforeAll(async () => { nodes = await startMixed(4, key) }, 60_000)

@@ -8,6 +8,19 @@ const here = dirname(fileURLToPath(import.meta.url))
 export const binDir = join(here, 'bin')
 const pkgDir = join(here, '..', '..')
 
+/**
+ * True when `go` and Debian's memberlist and serf sources are present (`.ci/run` installs them);
+ * without them the interop suites are skipped, as in the other packages.
+ */
+export function haveGo(): boolean {
+  try {
+    execFileSync('go', ['version'], { stdio: 'ignore' })
+  } catch {
+    return false
+  }
+  return existsSync('/usr/share/gocode/src/github.com/hashicorp/memberlist') && existsSync('/usr/share/gocode/src/github.com/hashicorp/serf')
+}
+
 /** Builds a Go twin (gonode or gobench) from Debian's memberlist in GOPATH mode. */
 export function buildGo(name: 'gonode' | 'gobench'): string {
   mkdirSync(binDir, { recursive: true })

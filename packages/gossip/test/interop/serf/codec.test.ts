@@ -5,12 +5,13 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { samples } from '../../serf/samples.js'
+import { haveGo } from '../procs.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const bin = join(here, '..', 'bin', 'serfcodec')
 const goEnv = { ...process.env, GO111MODULE: 'off', GOPATH: '/usr/share/gocode', GOCACHE: process.env.GOCACHE ?? join(tmpdir(), 'nomadic-gocache'), GOFLAGS: '' }
 
-describe('serf messages between nomadic and Go serf 0.9.4 (go-msgpack)', () => {
+describe.skipIf(!haveGo())('serf messages between nomadic and Go serf 0.9.4 (go-msgpack)', () => {
   beforeAll(() => {
     mkdirSync(dirname(bin), { recursive: true })
     execFileSync('go', ['build', '-o', bin, '.'], { cwd: join(here, 'serfcodec'), env: goEnv, stdio: ['ignore', 'ignore', 'pipe'] })

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { NetTransport, Serf, type ConflictVote, type SerfEvent } from '../../../src/index.js'
+import { haveGo } from '../procs.js'
 
 // Queries with serf's full parameters across implementations: node and tag filters, acks, and
 // answers relayed around a lost direct path. Both sides use the LAN profile: its retransmit
@@ -78,7 +79,7 @@ async function until(what: string, check: () => Promise<boolean> | boolean, ms =
 
 interface GoQueryResult { acks: string[]; responses: Record<string, string> }
 
-describe('queries across Go serf and nomadic', () => {
+describe.skipIf(!haveGo())('queries across Go serf and nomadic', () => {
   const go: GoAgent[] = []
   const ts: Serf[] = []
 
