@@ -1,8 +1,9 @@
-import type { Allocation, Constraint, Job, Node, TaskGroup } from '@nomadic/structs'
-import { allocTerminal, NodeSchedulingEligible, NodeStatusReady } from '@nomadic/structs'
+import type { Constraint, Job, Node, TaskGroup } from '@nomadic/structs'
+import { NodeSchedulingEligible, NodeStatusReady } from '@nomadic/structs'
 import { bump, ClassFeasibility, groupConstraints, groupDrivers, type EvalContext } from './context.js'
 import { constraintString, ConstraintDistinctHosts, ConstraintDistinctProperty, nodeMatches, resolveTarget } from './constraint.js'
 import type { State } from './interfaces.js'
+import type { PropertyUsage } from './property-usage.js'
 
 /** Nodes that can take work in the job's datacenters, and how many each datacenter has. */
 export function readyNodesInDCs(state: State, datacenters: readonly string[]): { nodes: Node[]; byDC: Record<string, number> } {
@@ -115,7 +116,8 @@ export class DistinctChecker {
   // Which distinct constraints apply to each group, worked out once per job.
   private readonly perGroup = new Map<string, { hostsJob: boolean; hostsGroup: boolean; properties: Array<readonly [Constraint, string | undefined]> }>()
 
-  feasible(node: Node, tg: TaskGroup): boolean {
+  /** `usage(group)` counts the job's allocations by property, for the group or (undefined) the job. */
+  feasible(node: Node, tg: TaskGroup, usage: (group: string | undefined) => PropertyUsage): boolean {
     const job = this.job
     if (job === undefined) return true
     let rules = this.perGroup.get(tg.Name)
@@ -146,7 +148,7 @@ export class DistinctChecker {
       if (!found) return this.filtered(`missing property ${c.LTarget}`)
       const limit = c.RTarget === '' ? 1 : Number.parseInt(c.RTarget, 10)
       if (!Number.isFinite(limit) || limit < 1) return this.filtered(`invalid distinct_property limit ${c.RTarget}`)
-      if (this.propertyCount(c.LTarget, value, scope) >= limit) return this.filtered(`distinct_property: ${c.LTarget}=${value} used by ${limit} allocs`)
+      if ((usage(scope).counts(c.LTarget).get(value) ?? 0) >= limit) return this.filtered(`distinct_property: ${c.LTarget}=${value} used by ${limit} allocs`)
     }
     return true
   }
@@ -155,27 +157,5 @@ export class DistinctChecker {
     this.ctx.metrics.NodesFiltered++
     bump(this.ctx.metrics.ConstraintFiltered, reason)
     return false
-  }
-
-  // Allocations of the job (or group) on nodes whose property has `value`: existing ones not
-  // stopped by the plan, plus the plan's placements.
-  private propertyCount(target: string, value: string, group: string | undefined): number {
-    const job = this.job!
-    const ctx = this.ctx
-    const stopped = new Set<string>()
-    for (const list of Object.values(ctx.plan.NodeUpdate ?? {})) for (const a of list) stopped.add(a.ID)
-    const counted = new Set<string>()
-    let count = 0
-    const consider = (a: Allocation): void => {
-      if (counted.has(a.ID) || a.JobID !== job.ID || (group !== undefined && a.TaskGroup !== group)) return
-      counted.add(a.ID)
-      const node = ctx.state.nodeByID(a.NodeID)
-      if (node !== undefined && resolveTarget(target, node).value === value) count++
-    }
-    for (const list of Object.values(ctx.plan.NodeAllocation ?? {})) for (const a of list) consider(a)
-    for (const a of ctx.state.allocsByJob(job.Namespace, job.ID, false)) {
-      if (!allocTerminal(a) && !stopped.has(a.ID)) consider(a)
-    }
-    return count
   }
 }

@@ -1,7 +1,8 @@
-import type { Affinity, Allocation, AllocatedTaskResources, AllocatedSharedResources, ComparableResources, Job, NetworkResource, Node, Spread, TaskGroup, TaskLifecycleConfig } from '@nomadic/structs'
-import { allocComparableResources, allocTerminal, NetworkAssignError, NetworkIndex, scoreFitBinPack, scoreFitSpread } from '@nomadic/structs'
-import { bump, type EvalContext } from './context.js'
+import type { Affinity, AllocatedTaskResources, AllocatedSharedResources, ComparableResources, Job, NetworkResource, Node, Spread, TaskGroup, TaskLifecycleConfig } from '@nomadic/structs'
+import { allocComparableResources, NetworkAssignError, NetworkIndex, scoreFitBinPack, scoreFitSpread } from '@nomadic/structs'
+import { bump, type EvalContext, type NodeUsage } from './context.js'
 import { nodeMatches, resolveTarget } from './constraint.js'
+import type { PropertyUsage } from './property-usage.js'
 
 /** A node that can take the task group, with what it would be given and how it scored. */
 export interface RankedNode {
@@ -77,12 +78,9 @@ export function binPack(ctx: EvalContext, node: Node, tg: TaskGroup, spreadAlgor
     const problem = usage.netIdx.canAssign(ask.only)
     if (problem !== undefined) return exhausted(ctx, node, `network: ${problem}`)
   }
-  const cpu = usage.cpu + ask.cpu
-  const memory = usage.memory + ask.memory
-  if (cpu > usage.availCpu) return exhausted(ctx, node, 'cpu')
-  if (memory > usage.availMemory) return exhausted(ctx, node, 'memory')
-  if (usage.disk + ask.disk > usage.availDisk) return exhausted(ctx, node, 'disk')
-  const score = fitScore(node, cpu, memory, spreadAlgorithm)
+  const dimension = exhaustedDimension(usage, ask)
+  if (dimension !== undefined) return exhausted(ctx, node, dimension)
+  const score = fitScore(node, usage.cpu + ask.cpu, usage.memory + ask.memory, spreadAlgorithm)
   const option: RankedNode = { node, scores: [score], finalScore: score, tasks: {}, shared: { DiskMB: 0 } }
   option.finalize = () => {
     let failed = false
@@ -100,6 +98,14 @@ export function binPack(ctx: EvalContext, node: Node, tg: TaskGroup, spreadAlgor
     return !failed
   }
   return option
+}
+
+// The first of cpu, memory and disk the group would run the node out of, in allocsFit's order.
+function exhaustedDimension(usage: NodeUsage, ask: GroupAsk): string | undefined {
+  if (usage.cpu + ask.cpu > usage.availCpu) return 'cpu'
+  if (usage.memory + ask.memory > usage.availMemory) return 'memory'
+  if (usage.disk + ask.disk > usage.availDisk) return 'disk'
+  return undefined
 }
 
 function fitScore(node: Node, cpu: number, memory: number, spreadAlgorithm: boolean): number {
@@ -131,13 +137,10 @@ function binPackManyNetworks(ctx: EvalContext, node: Node, tg: TaskGroup, spread
     return out
   })
   if (problem !== undefined) return exhausted(ctx, node, problem)
-  const cpu = usage.cpu + ask.cpu
-  const memory = usage.memory + ask.memory
-  if (cpu > usage.availCpu) return exhausted(ctx, node, 'cpu')
-  if (memory > usage.availMemory) return exhausted(ctx, node, 'memory')
-  if (usage.disk + ask.disk > usage.availDisk) return exhausted(ctx, node, 'disk')
+  const dimension = exhaustedDimension(usage, ask)
+  if (dimension !== undefined) return exhausted(ctx, node, dimension)
   if (netIdx.overcommitted()) return exhausted(ctx, node, 'bandwidth exceeded')
-  const score = fitScore(node, cpu, memory, spreadAlgorithm)
+  const score = fitScore(node, usage.cpu + ask.cpu, usage.memory + ask.memory, spreadAlgorithm)
   return { node, scores: [score], finalScore: score, tasks: built.tasks, shared: built.shared }
 }
 
@@ -183,7 +186,7 @@ export function groupSpreads(job: Job, tg: TaskGroup): Spread[] {
  * Spread: per attribute, how far the node's value is below its desired share (with targets), or
  * a boost toward the least used value (without), weighted; −1 for a node lacking the attribute.
  */
-export function spreadScore(option: RankedNode, tg: TaskGroup, spreads: readonly Spread[], usage: SpreadUsage): void {
+export function spreadScore(option: RankedNode, tg: TaskGroup, spreads: readonly Spread[], usage: PropertyUsage): void {
   if (spreads.length === 0) return
   const sumWeights = spreads.reduce((s, sp) => s + sp.Weight, 0) || 1
   let total = 0
@@ -223,38 +226,6 @@ function evenSpreadBoost(counts: ReadonlyMap<string, number>, value: string): nu
   if (current !== min) return min === 0 ? -1 : (min - current) / min
   if (min === max) return -1
   return min === 0 ? 1 : (max - min) / min
-}
-
-/**
- * How many of a job's group allocations (existing and planned, less planned stops) sit on nodes
- * with each value of an attribute; computed once per attribute and placement.
- */
-export class SpreadUsage {
-  private readonly cache = new Map<string, Map<string, number>>()
-
-  constructor(private readonly ctx: EvalContext, private readonly job: Job, private readonly tg: TaskGroup) {}
-
-  counts(attribute: string): Map<string, number> {
-    let counts = this.cache.get(attribute)
-    if (counts !== undefined) return counts
-    counts = new Map()
-    const { ctx, job, tg } = this
-    const stopped = new Set<string>()
-    for (const list of Object.values(ctx.plan.NodeUpdate ?? {})) for (const a of list) stopped.add(a.ID)
-    const seen = new Set<string>()
-    const add = (a: Allocation): void => {
-      if (seen.has(a.ID) || a.JobID !== job.ID || a.TaskGroup !== tg.Name) return
-      seen.add(a.ID)
-      const node = ctx.state.nodeByID(a.NodeID)
-      if (node === undefined) return
-      const { value, found } = resolveTarget(attribute, node)
-      if (found) counts!.set(value, (counts!.get(value) ?? 0) + 1)
-    }
-    for (const list of Object.values(ctx.plan.NodeAllocation ?? {})) for (const a of list) add(a)
-    for (const a of ctx.state.allocsByJob(job.Namespace, job.ID, false)) if (!allocTerminal(a) && !stopped.has(a.ID)) add(a)
-    this.cache.set(attribute, counts)
-    return counts
-  }
 }
 
 /** Final score: the mean of every score the node got. */

@@ -2,7 +2,8 @@ import { shuffle } from '@nomadic/runtime'
 import type { Job, Node, TaskGroup } from '@nomadic/structs'
 import type { EvalContext } from './context.js'
 import { DistinctChecker, FeasibilityChecker } from './feasible.js'
-import { binPack, groupAffinities, groupSpreads, jobAntiAffinity, nodeAffinity, normalize, spreadScore, SpreadUsage, type RankedNode } from './rank.js'
+import { binPack, groupAffinities, groupSpreads, jobAntiAffinity, nodeAffinity, normalize, spreadScore, type RankedNode } from './rank.js'
+import { PropertyUsage } from './property-usage.js'
 
 /** Options of one placement. */
 export interface SelectOptions {
@@ -60,7 +61,13 @@ export class Stack {
     const spreads = groupSpreads(job, tg)
     // Affinities and spreads need every node scored to mean anything.
     const limit = affinities.length > 0 || spreads.length > 0 ? Number.MAX_SAFE_INTEGER : this.baseLimit
-    const usage = spreads.length > 0 ? new SpreadUsage(ctx, job, tg) : undefined
+    // The job's allocations by node property, counted once for this placement.
+    const usages = new Map<string | undefined, PropertyUsage>()
+    const usage = (group: string | undefined): PropertyUsage => {
+      let u = usages.get(group)
+      if (u === undefined) usages.set(group, (u = new PropertyUsage(ctx, job, group)))
+      return u
+    }
 
     const taken: RankedNode[] = []
     const skipped: RankedNode[] = []
@@ -70,13 +77,13 @@ export class Stack {
       const node = this.nodes[(this.cursor + visited) % n]!
       visited++
       ctx.metrics.NodesEvaluated++
-      if (!this.feasibility.feasible(node, tg) || !this.distinct.feasible(node, tg)) continue
+      if (!this.feasibility.feasible(node, tg) || !this.distinct.feasible(node, tg, usage)) continue
       const option = binPack(ctx, node, tg, this.spreadAlgorithm)
       if (option === undefined) continue
       jobAntiAffinity(ctx, option, job, tg)
       if (options.penaltyNodeIDs?.has(node.ID)) option.scores.push(-1)
       nodeAffinity(ctx, option, affinities)
-      if (usage !== undefined) spreadScore(option, tg, spreads, usage)
+      if (spreads.length > 0) spreadScore(option, tg, spreads, usage(tg.Name))
       normalize(option)
       if (option.finalScore <= skipScoreThreshold && skipped.length < maxSkip && limit !== Number.MAX_SAFE_INTEGER) {
         skipped.push(option)
