@@ -15,7 +15,7 @@ import { mkdir, open, readFile, readdir, rename, rm, type FileHandle } from 'nod
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
 import { noopLogger, systemClock, type Clock, type Logger } from '@nomadic/runtime'
-import { encodePeers } from '../configuration-codec.js'
+import { newSnapshotMeta } from './meta.js'
 import { RaftError } from '../errors.js'
 import type {
   Configuration,
@@ -159,16 +159,7 @@ export class FileSnapshotStore implements SnapshotStore {
     const id = `${term}-${index}-${Math.floor(this.clock.now())}`
     const dir = join(this.path, id + TMP_SUFFIX)
     await mkdir(dir, { recursive: true })
-    const meta: SnapshotMeta = {
-      Version: version,
-      ID: id,
-      Index: index,
-      Term: term,
-      Peers: encodePeers(configuration, transport),
-      Configuration: configuration,
-      ConfigurationIndex: configurationIndex,
-      Size: 0,
-    }
+    const meta = newSnapshotMeta(id, version, index, term, configuration, configurationIndex, transport)
     await this.writeMeta(dir, meta, null)
     const state = await open(join(dir, STATE_FILE), 'w')
     this.logger.info('creating new snapshot', { path: dir })

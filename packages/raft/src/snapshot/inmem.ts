@@ -1,6 +1,6 @@
 /** Snapshot stores in memory: InmemSnapshotStore keeps the newest; DiscardSnapshotStore keeps none. */
 import { Readable } from 'node:stream'
-import { encodePeers } from '../configuration-codec.js'
+import { newSnapshotMeta } from './meta.js'
 import { RaftError } from '../errors.js'
 import type {
   Configuration, OpenedSnapshot, SnapshotMeta, SnapshotSink, SnapshotStore, SnapshotVersion, Transport,
@@ -15,16 +15,7 @@ export class InmemSnapshotStore implements SnapshotStore {
     version: SnapshotVersion, index: number, term: number, configuration: Configuration, configurationIndex: number,
     transport: Transport,
   ): Promise<SnapshotSink> {
-    const meta: SnapshotMeta = {
-      Version: version,
-      ID: `${term}-${index}-${++this.seq}`,
-      Index: index,
-      Term: term,
-      Peers: encodePeers(configuration, transport),
-      Configuration: configuration,
-      ConfigurationIndex: configurationIndex,
-      Size: 0,
-    }
+    const meta = newSnapshotMeta(`${term}-${index}-${++this.seq}`, version, index, term, configuration, configurationIndex, transport)
     const chunks: Buffer[] = []
     let done = false
     return {
