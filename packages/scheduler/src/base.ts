@@ -1,11 +1,10 @@
 import { systemClock, systemRandom, type Clock, type Random } from '@nomadic/runtime'
 import type { Allocation, AllocMetric, Evaluation, Job, Node, Plan, PlanResult, TaskGroup } from '@nomadic/structs'
 import {
-  AllocClientStatusPending,
-  AllocDesiredStatusRun,
   EvalStatusComplete,
   EvalStatusFailed,
   makePlan,
+  newAllocation,
   planAppendAlloc,
   planIsNoOp,
   planResultFullCommit,
@@ -143,7 +142,7 @@ export abstract class SchedulerBase implements Scheduler {
     const job = this.job!
     const node: Node = option.node
     const now = this.nowNanos()
-    const alloc: Allocation = {
+    const alloc = newAllocation({
       ID: this.newID(),
       Namespace: job.Namespace,
       EvalID: this.ev.ID,
@@ -155,23 +154,10 @@ export abstract class SchedulerBase implements Scheduler {
       TaskGroup: tg.Name,
       AllocatedResources: { Tasks: option.tasks, Shared: option.shared },
       Metrics: this.ctx.metrics,
-      DesiredStatus: AllocDesiredStatusRun,
-      DesiredDescription: '',
-      DesiredTransition: {},
-      ClientStatus: AllocClientStatusPending,
-      ClientDescription: '',
-      PreviousAllocation: '',
-      NextAllocation: '',
-      DeploymentID: '',
-      FollowupEvalID: '',
-      PreemptedByAllocation: '',
-      CreateIndex: 0,
-      ModifyIndex: 0,
-      AllocModifyIndex: 0,
       CreateTime: now,
       ModifyTime: now,
       ...fields,
-    }
+    })
     planAppendAlloc(this.plan, alloc, job)
     return alloc
   }

@@ -1,4 +1,4 @@
-import { zeroTime } from './codec/go-time.js'
+import { newAllocation, newEvaluation } from './defaults.js'
 import { canonicalizeJob } from './job/canonicalize.js'
 import { emptyUpdateStrategy } from './job/defaults.js'
 import { computeNodeClass } from './node/computed-class.js'
@@ -127,13 +127,12 @@ export function mockJob(): Job {
 /** Nomad's `mock.Alloc`: allocation `my-job.web[0]` of a fresh {@link mockJob} with ports 5000 (admin) and 9876 (http) on 192.168.0.100. */
 export function mockAlloc(): Allocation {
   const job = mockJob()
-  return {
+  return newAllocation({
     ID: mockID(),
     Namespace: 'default',
     EvalID: mockID(),
     Name: 'my-job.web[0]',
     NodeID: '12345678-abcd-efab-cdef-123456789abc',
-    NodeName: '',
     JobID: job.ID,
     Job: job,
     TaskGroup: 'web',
@@ -157,52 +156,10 @@ export function mockAlloc(): Allocation {
       },
       Shared: { DiskMB: 150 },
     },
-    DesiredStatus: 'run',
-    DesiredDescription: '',
-    DesiredTransition: {},
-    ClientStatus: 'pending',
-    ClientDescription: '',
-    PreviousAllocation: '',
-    NextAllocation: '',
-    DeploymentID: '',
-    FollowupEvalID: '',
-    PreemptedByAllocation: '',
-    CreateIndex: 0,
-    ModifyIndex: 0,
-    AllocModifyIndex: 0,
-    CreateTime: 0,
-    ModifyTime: 0,
-  }
+  })
 }
 
 /** Nomad's `mock.Eval`: a pending service eval at priority 50 for a random job ID. */
 export function mockEval(): Evaluation {
-  return {
-    ID: mockID(),
-    Namespace: 'default',
-    Priority: 50,
-    Type: 'service',
-    TriggeredBy: '',
-    JobID: mockID(),
-    JobModifyIndex: 0,
-    NodeID: '',
-    NodeModifyIndex: 0,
-    DeploymentID: '',
-    Status: 'pending',
-    StatusDescription: '',
-    Wait: 0,
-    WaitUntil: zeroTime(),
-    NextEval: '',
-    PreviousEval: '',
-    BlockedEval: '',
-    QuotaLimitReached: '',
-    EscapedComputedClass: false,
-    AnnotatePlan: false,
-    LeaderACL: '',
-    SnapshotIndex: 0,
-    CreateIndex: 0,
-    ModifyIndex: 0,
-    CreateTime: 0,
-    ModifyTime: 0,
-  }
+  return newEvaluation({ ID: mockID(), Namespace: 'default', Priority: 50, Type: 'service', JobID: mockID() })
 }

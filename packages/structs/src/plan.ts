@@ -4,7 +4,6 @@ import {
   AllocDesiredStatusEvict,
   AllocDesiredStatusStop,
   EvalStatusBlocked,
-  EvalStatusPending,
   EvalTriggerFailedFollowUp,
   EvalTriggerQueuedAllocs,
   EvalTriggerRollingUpdate,
@@ -13,7 +12,7 @@ import type { Duration } from './types/common.js'
 import type { Evaluation } from './types/evaluation.js'
 import type { Job } from './types/job.js'
 import type { Plan, PlanResult } from './types/plan.js'
-import { zeroTime } from './codec/go-time.js'
+import { newEvaluation } from './defaults.js'
 
 /** Nomad's `Evaluation.MakePlan`: an empty plan for the eval and its job. */
 export function makePlan(ev: Pick<Evaluation, 'ID' | 'Priority'>, job: Job | null): Plan {
@@ -162,35 +161,18 @@ export interface NewEvalContext {
 }
 
 function followUp(ev: Evaluation, ctx: NewEvalContext, fields: Partial<Evaluation>): Evaluation {
-  return {
+  return newEvaluation({
     ID: ctx.id,
     Namespace: ev.Namespace,
     Priority: ev.Priority,
     Type: ev.Type,
-    TriggeredBy: '',
     JobID: ev.JobID,
     JobModifyIndex: ev.JobModifyIndex,
-    NodeID: '',
-    NodeModifyIndex: 0,
-    DeploymentID: '',
-    Status: EvalStatusPending,
-    StatusDescription: '',
-    Wait: 0,
-    WaitUntil: zeroTime(),
-    NextEval: '',
     PreviousEval: ev.ID,
-    BlockedEval: '',
-    QuotaLimitReached: '',
-    EscapedComputedClass: false,
-    AnnotatePlan: false,
-    LeaderACL: '',
-    SnapshotIndex: 0,
-    CreateIndex: 0,
-    ModifyIndex: 0,
     CreateTime: ctx.nowNanos,
     ModifyTime: ctx.nowNanos,
     ...fields,
-  }
+  })
 }
 
 /** Nomad's `Evaluation.NextRollingEval`: a pending `rolling-update` eval after `wait`. */
