@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream'
-import { decodeFirst, encode, IncompleteError, MsgpackError, StreamDecoder, type DecodeOptions } from '@nomadic/msgpack'
+import { encode, MsgpackError, StreamDecoder, type DecodeOptions } from '@nomadic/msgpack'
 import { DEFAULT_MAX_MESSAGE_BYTES } from './constants.js'
 import { RpcError } from './errors.js'
 
@@ -76,20 +76,18 @@ export class MessageReader {
   private tryDecode(): void {
     const pending = this.pending
     if (pending === undefined) return
+    let got: { value: unknown } | undefined
     try {
-      const got = this.decoder.next(pending.options)
-      if (got !== undefined) {
-        this.pending = undefined
-        if (this.stream.isPaused()) this.stream.resume()
-        pending.resolve(got.value)
-        return
-      }
+      got = nextValue(this.decoder, pending.options)
     } catch (error) {
       this.pending = undefined
-      const tooLarge = error instanceof MsgpackError && (error.code === 'MSGPACK_TOO_LARGE' || error.code === 'MSGPACK_TOO_DEEP')
-      pending.reject(tooLarge
-        ? new RpcError('RPC_MESSAGE_TOO_LARGE', `msgpack message refused: ${(error as Error).message}`, { cause: error })
-        : new RpcError('RPC_MALFORMED', `malformed msgpack message: ${(error as Error).message}`, { cause: error }))
+      pending.reject(error as Error)
+      return
+    }
+    if (got !== undefined) {
+      this.pending = undefined
+      if (this.stream.isPaused()) this.stream.resume()
+      pending.resolve(got.value)
       return
     }
     if (this.failure !== undefined) {
@@ -110,8 +108,7 @@ export class MessageReader {
  */
 export function readValue(stream: Duplex, options: DecodeOptions = {}, maxBytes = DEFAULT_MAX_MESSAGE_BYTES): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    let buffer: Buffer = Buffer.alloc(0)
-    let needed = 1
+    const decoder = new StreamDecoder({ maxValueBytes: maxBytes })
     const finish = (): void => {
       stream.off('readable', onReadable)
       stream.off('end', onEnd)
@@ -120,31 +117,25 @@ export function readValue(stream: Duplex, options: DecodeOptions = {}, maxBytes 
       releaseFlow(stream)
     }
     const onReadable = (): void => {
-      for (let chunk = stream.read() as Buffer | null; chunk !== null; chunk = stream.read() as Buffer | null) {
-        buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk])
-      }
-      if (buffer.length < needed) return
+      for (let chunk = stream.read() as Buffer | null; chunk !== null; chunk = stream.read() as Buffer | null) decoder.push(chunk)
+      let got: { value: unknown } | undefined
       try {
-        const { value, end } = decodeFirst(buffer, 0, options)
-        // Give back the rest before this handler returns: the stream cannot signal its end while it holds data.
-        if (end < buffer.length) stream.unshift(buffer.subarray(end))
-        finish()
-        resolve(value)
+        got = nextValue(decoder, options)
       } catch (error) {
-        if (error instanceof IncompleteError) {
-          needed = buffer.length + error.needed
-          if (needed <= maxBytes) return
-          finish()
-          reject(new RpcError('RPC_MESSAGE_TOO_LARGE', `msgpack message needs more than ${maxBytes} bytes`))
-          return
-        }
         finish()
-        reject(new RpcError('RPC_MALFORMED', `malformed msgpack message: ${(error as Error).message}`, { cause: error }))
+        reject(error)
+        return
       }
+      if (got === undefined) return
+      // Give back the rest before this handler returns: the stream cannot signal its end while it holds data.
+      const rest = decoder.take(decoder.bufferedBytes)
+      if (rest.length > 0) stream.unshift(rest)
+      finish()
+      resolve(got.value)
     }
     const onEnd = (): void => {
       finish()
-      if (buffer.length === 0) resolve(EOF)
+      if (decoder.bufferedBytes === 0) resolve(EOF)
       else reject(new RpcError('RPC_CONNECTION_CLOSED', 'unexpected EOF'))
     }
     const onError = (error: Error): void => {
@@ -156,6 +147,18 @@ export function readValue(stream: Duplex, options: DecodeOptions = {}, maxBytes 
     stream.once('close', onEnd)
     stream.once('error', onError)
   })
+}
+
+// The next whole value, or undefined while more bytes are needed; failures as Nomad's RPC errors.
+function nextValue(decoder: StreamDecoder, options: DecodeOptions | undefined): { value: unknown } | undefined {
+  try {
+    return decoder.next(options)
+  } catch (error) {
+    const tooLarge = error instanceof MsgpackError && (error.code === 'MSGPACK_TOO_LARGE' || error.code === 'MSGPACK_TOO_DEEP')
+    throw tooLarge
+      ? new RpcError('RPC_MESSAGE_TOO_LARGE', `msgpack message refused: ${(error as Error).message}`, { cause: error })
+      : new RpcError('RPC_MALFORMED', `malformed msgpack message: ${(error as Error).message}`, { cause: error })
+  }
 }
 
 /**
