@@ -15,14 +15,25 @@ export interface CallOptions {
 // Sequence numbers are process-wide, as net-rpc-msgpackrpc's CallWithCodec does.
 let nextSeq = 0
 
+const HEADER_DECODE: DecodeOptions = { maxDepth: 4 }
+
+/** A call waiting for its turn on the stream. */
+interface QueuedCall {
+  method: string
+  args: unknown
+  options: CallOptions
+  resolve: (value: unknown) => void
+  reject: (error: unknown) => void
+}
+
 /**
  * net/rpc over msgpack on one stream (a socket after byte 0x01, or a yamux stream): one call at
  * a time, as Nomad's `CallWithCodec` does; calls made while one runs wait their turn.
  */
 export class RpcStreamClient {
   private readonly reader: MessageReader
-  private tail: Promise<unknown> = Promise.resolve()
-  private busy = 0
+  private readonly waiting: QueuedCall[] = []
+  private busy = false
   private broken: Error | undefined
 
   constructor(
@@ -42,19 +53,12 @@ export class RpcStreamClient {
 
   /** Calls `method`; rejects with {@link RemoteError} carrying the server's text when it fails. */
   call(method: string, args: unknown, options: CallOptions = {}): Promise<unknown> {
-    // Idle: start at once. Busy: queue behind the calls already waiting.
-    const run = this.busy === 0 ? this.callNow(method, args, options) : this.tail.then(() => this.callNow(method, args, options))
-    this.busy++
-    const settled = run.then(
-      () => {
-        this.busy--
-      },
-      () => {
-        this.busy--
-      },
-    )
-    this.tail = settled
-    return run
+    return new Promise((resolve, reject) => {
+      const call: QueuedCall = { method, args, options, resolve, reject }
+      // Idle: start at once. Busy: queue behind the calls already waiting.
+      if (this.busy) this.waiting.push(call)
+      else this.run(call)
+    })
   }
 
   /** Closes the stream (FIN). */
@@ -62,41 +66,50 @@ export class RpcStreamClient {
     this.stream.end()
   }
 
-  private async callNow(method: string, args: unknown, options: CallOptions): Promise<unknown> {
-    if (this.broken !== undefined) throw this.broken
-    const { signal } = options
-    signal?.throwIfAborted()
-    nextSeq = nextSeq >= Number.MAX_SAFE_INTEGER ? 1 : nextSeq + 1
-    const seq = nextSeq
-    this.stream.write(encodePair({ ServiceMethod: method, Seq: seq }, args ?? {}))
+  // One call: write the request, read the reply pair, settle, then start the next waiting call.
+  // Plain callbacks rather than an async function: this is the hot path of every RPC.
+  private run(call: QueuedCall): void {
+    this.busy = true
+    const { signal, decode } = call.options
+    const aborted = (): RpcError => new RpcError('RPC_ABORTED', 'call aborted', { cause: signal?.reason })
+    const done = (error: unknown, value?: unknown): void => {
+      signal?.removeEventListener('abort', onAbort)
+      if (error === undefined) call.resolve(value)
+      else call.reject(error)
+      const next = this.waiting.shift()
+      if (next !== undefined) this.run(next)
+      else this.busy = false
+    }
     const onAbort = (): void => {
-      this.broken ??= new RpcError('RPC_ABORTED', 'call aborted', { cause: signal?.reason })
+      this.broken ??= aborted()
       this.stream.destroy()
     }
-    signal?.addEventListener('abort', onAbort, { once: true })
-    try {
-      const header = await this.reader.read({ maxDepth: 4 })
-      if (header === EOF) throw this.fail(new RpcError('RPC_CONNECTION_CLOSED', 'EOF'))
-      const response = asRecord(header, 'response header')
-      const error = response['Error']
-      if (typeof error === 'string' && error !== '') {
-        const body = await this.reader.read()
-        if (body === EOF) throw this.fail(new RpcError('RPC_CONNECTION_CLOSED', 'EOF'))
-        throw new RemoteError(error)
-      }
-      const reply = await this.reader.read(options.decode)
-      if (reply === EOF) throw this.fail(new RpcError('RPC_CONNECTION_CLOSED', 'EOF'))
-      if (Number(response['Seq']) !== seq) {
-        throw this.fail(new RpcError('RPC_MALFORMED', `response for sequence ${String(response['Seq'])}, expected ${seq}`))
-      }
-      return reply
-    } catch (error) {
-      if (signal?.aborted) throw new RpcError('RPC_ABORTED', 'call aborted', { cause: signal.reason })
-      if (!(error instanceof RemoteError)) this.fail(error as Error)
-      throw error
-    } finally {
-      signal?.removeEventListener('abort', onAbort)
+    if (this.broken !== undefined) return done(this.broken)
+    if (signal?.aborted) return done(signal.reason)
+    nextSeq = nextSeq >= Number.MAX_SAFE_INTEGER ? 1 : nextSeq + 1
+    const seq = nextSeq
+    let header: Record<string, unknown> | undefined
+    // The body of an error reply is an empty map, read with the default options.
+    const bodyOptions = (raw: unknown): DecodeOptions | undefined => {
+      header = asRecord(raw, 'response header')
+      return isErrorText(header['Error']) ? undefined : decode
     }
+    this.stream.write(encodePair({ ServiceMethod: call.method, Seq: seq }, call.args ?? {}))
+    signal?.addEventListener('abort', onAbort, { once: true })
+    this.reader.readPair(HEADER_DECODE, bodyOptions).then(
+      (pair) => {
+        if (pair === EOF) return done(signal?.aborted ? aborted() : this.fail(new RpcError('RPC_CONNECTION_CLOSED', 'EOF')))
+        const error = header!['Error']
+        if (isErrorText(error)) return done(new RemoteError(error))
+        if (Number(header!['Seq']) !== seq) {
+          return done(this.fail(new RpcError('RPC_MALFORMED', `response for sequence ${String(header!['Seq'])}, expected ${seq}`)))
+        }
+        done(undefined, pair[1])
+      },
+      (error: Error) => {
+        done(signal?.aborted ? aborted() : this.fail(error))
+      },
+    )
   }
 
   private fail(error: Error): Error {
@@ -104,6 +117,10 @@ export class RpcStreamClient {
     if (!this.stream.destroyed) this.stream.destroy()
     return error
   }
+}
+
+function isErrorText(value: unknown): value is string {
+  return typeof value === 'string' && value !== ''
 }
 
 /**

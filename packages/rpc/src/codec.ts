@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream'
-import { encode, MsgpackError, StreamDecoder, type DecodeOptions } from '@nomadic/msgpack'
+import { MsgpackError, MsgpackWriter, StreamDecoder, type DecodeOptions } from '@nomadic/msgpack'
 import { DEFAULT_MAX_MESSAGE_BYTES } from './constants.js'
 import { RpcError } from './errors.js'
 
@@ -10,7 +10,12 @@ const READ_AHEAD_BYTES = 256 * 1024
 export const EOF: unique symbol = Symbol('EOF')
 
 interface PendingRead {
+  /** How the first (or only) value reads. */
   options: DecodeOptions | undefined
+  /** For a pair: how the second value reads, chosen from the first. */
+  second: ((first: unknown) => DecodeOptions | undefined) | undefined
+  /** The first value of a pair, once decoded. */
+  first: { value: unknown; options: DecodeOptions | undefined } | undefined
   resolve: (value: unknown) => void
   reject: (error: Error) => void
 }
@@ -41,9 +46,22 @@ export class MessageReader {
 
   /** The next value, or {@link EOF} when the stream ended cleanly before one started. */
   read(options?: DecodeOptions): Promise<unknown> {
+    return this.start(options, undefined)
+  }
+
+  /**
+   * The next two values (a net/rpc header and its body) as `[first, second]`, decoded in one go
+   * as soon as both are here; `second` picks how the body reads from the header. {@link EOF}
+   * when the stream ended cleanly before the first began; an end between them is an error.
+   */
+  readPair(options: DecodeOptions | undefined, second: (first: unknown) => DecodeOptions | undefined): Promise<[unknown, unknown] | typeof EOF> {
+    return this.start(options, second) as Promise<[unknown, unknown] | typeof EOF>
+  }
+
+  private start(options: DecodeOptions | undefined, second: PendingRead['second']): Promise<unknown> {
     if (this.pending !== undefined) return Promise.reject(new Error('MessageReader: one read at a time'))
     return new Promise((resolve, reject) => {
-      this.pending = { options, resolve, reject }
+      this.pending = { options, second, first: undefined, resolve, reject }
       this.tryDecode()
     })
   }
@@ -78,7 +96,15 @@ export class MessageReader {
     if (pending === undefined) return
     let got: { value: unknown } | undefined
     try {
-      got = nextValue(this.decoder, pending.options)
+      if (pending.second === undefined) got = nextValue(this.decoder, pending.options)
+      else {
+        if (pending.first === undefined) {
+          const head = nextValue(this.decoder, pending.options)
+          if (head !== undefined) pending.first = { value: head.value, options: pending.second(head.value) }
+        }
+        const body = pending.first === undefined ? undefined : nextValue(this.decoder, pending.first.options)
+        if (body !== undefined) got = { value: [pending.first!.value, body.value] }
+      }
     } catch (error) {
       this.pending = undefined
       pending.reject(error as Error)
@@ -95,7 +121,7 @@ export class MessageReader {
       pending.reject(this.failure)
     } else if (this.ended) {
       this.pending = undefined
-      if (this.decoder.bufferedBytes === 0) pending.resolve(EOF)
+      if (this.decoder.bufferedBytes === 0 && pending.first === undefined) pending.resolve(EOF)
       else pending.reject(new RpcError('RPC_CONNECTION_CLOSED', 'unexpected EOF'))
     }
   }
@@ -171,12 +197,10 @@ export function releaseFlow(stream: Duplex): void {
 
 /** Encodes two values back to back (a net/rpc header and its body) in one buffer. */
 export function encodePair(header: unknown, body: unknown): Buffer {
-  const a = encode(header)
-  const b = encode(body)
-  const out = Buffer.allocUnsafe(a.length + b.length)
-  a.copy(out, 0)
-  b.copy(out, a.length)
-  return out
+  const writer = new MsgpackWriter(512)
+  writer.value(header)
+  writer.value(body)
+  return writer.finish()
 }
 
 /** Treats a decoded value as a map; anything else is malformed. */

@@ -28,17 +28,23 @@ export async function serveRpcStream(stream: Duplex, context: RpcContext, option
   stream.on('error', () => {})
   try {
     for (;;) {
-      const rawHeader = await reader.read(HEADER_DECODE)
-      if (rawHeader === EOF) break
-      const header = asRecord(rawHeader, 'request header')
-      const method = header['ServiceMethod']
-      const seq = header['Seq'] ?? 0
-      if (typeof method !== 'string' || (typeof seq !== 'number' && typeof seq !== 'bigint')) {
-        throw new RpcError('RPC_MALFORMED', 'request header lacks ServiceMethod or Seq')
-      }
-      const known = options.endpoints.has(method)
-      const args = await reader.read(known ? options.endpoints.decodeOptions(method) : undefined)
-      if (args === EOF) throw new RpcError('RPC_CONNECTION_CLOSED', 'unexpected EOF')
+      let method = ''
+      let seq: unknown = 0
+      let known = false
+      // The header says how the args read (the method's bytesKeys); both are decoded in one go.
+      const pair = await reader.readPair(HEADER_DECODE, (rawHeader) => {
+        const header = asRecord(rawHeader, 'request header')
+        const name = header['ServiceMethod']
+        seq = header['Seq'] ?? 0
+        if (typeof name !== 'string' || (typeof seq !== 'number' && typeof seq !== 'bigint')) {
+          throw new RpcError('RPC_MALFORMED', 'request header lacks ServiceMethod or Seq')
+        }
+        method = name
+        known = options.endpoints.has(method)
+        return known ? options.endpoints.decodeOptions(method) : undefined
+      })
+      if (pair === EOF) break
+      const args = pair[1]
       let reply: unknown
       let error = ''
       if (!known) {

@@ -77,6 +77,33 @@ describe('MessageReader', () => {
   })
 })
 
+describe('MessageReader.readPair (net/rpc header and body)', () => {
+  it('reads a header and its body in one go, the body as the header says', async () => {
+    const stream = new PassThrough()
+    const reader = new MessageReader(stream as unknown as Duplex)
+    const bytes = Buffer.concat([encode({ Seq: 1, Error: '' }), encode({ Data: 'abc' }), encode({ Seq: 2, Error: 'no' }), encode({ Data: 'abc' })])
+    // One byte at a time: the pair resolves only once both values are whole.
+    for (const b of bytes) stream.write(Buffer.from([b]))
+    const bytesUnlessError = (header: unknown) => ((header as { Error: string }).Error === '' ? { bytesKeys: new Set(['Data']) } : undefined)
+    expect(await reader.readPair(undefined, bytesUnlessError)).toEqual([{ Seq: 1, Error: '' }, { Data: Buffer.from('abc') }])
+    expect(await reader.readPair(undefined, bytesUnlessError)).toEqual([{ Seq: 2, Error: 'no' }, { Data: 'abc' }])
+    stream.end()
+    expect(await reader.readPair(undefined, bytesUnlessError)).toBe(EOF)
+  })
+
+  it('fails when the stream ends between header and body, or the header is refused', async () => {
+    const cut = new PassThrough()
+    cut.end(encode({ Seq: 1 }))
+    await expect(new MessageReader(cut as unknown as Duplex).readPair(undefined, () => undefined)).rejects.toMatchObject({ code: 'RPC_CONNECTION_CLOSED', message: 'unexpected EOF' })
+    const refused = new PassThrough()
+    refused.write(encode('not a map'))
+    const refuse = (): undefined => {
+      throw new RemoteError('refused')
+    }
+    await expect(new MessageReader(refused as unknown as Duplex).readPair(undefined, refuse)).rejects.toThrow('refused')
+  })
+})
+
 describe('readValue (streaming RPC headers)', () => {
   it('leaves the bytes after the value in the stream even when its end has arrived', async () => {
     const stream = new PassThrough()
