@@ -18,6 +18,13 @@ import { YamuxError } from './errors.js'
 import { readHeader, writeHeader, type FrameHeader } from './header.js'
 import { YamuxStream } from './stream.js'
 
+/** Size of the slabs frames are laid out in before they are written. */
+const SLAB_BYTES = 64 * 1024
+/** Bodies up to this size are copied next to their header; larger ones are written as they are. */
+const COPY_BODY_BYTES = 16 * 1024
+/** Frames waiting for the end of the tick are written at once when they reach this many bytes. */
+const FLUSH_BYTES = 64 * 1024
+
 /** Options of a {@link Session}; the defaults are hashicorp/yamux's `DefaultConfig()`. */
 export interface SessionOptions {
   /** Streams waiting for {@link Session.accept} before new ones are reset; also caps unacknowledged opens (256). */
@@ -89,7 +96,13 @@ export class Session extends TypedEmitter<SessionEvents> {
   private shutdownError: Error | undefined
   private keepAliveTimer: Timer | undefined
   private writeTimer: Timer | undefined
-  private corked = false
+  // Frames written in one tick are laid one after another in a slab and leave in one write.
+  private slab = Buffer.allocUnsafe(SLAB_BYTES)
+  private slabStart = 0
+  private slabEnd = 0
+  private readonly outQueue: Buffer[] = []
+  private outBytes = 0
+  private flushScheduled = false
   // Frame parsing state: a header may arrive split across chunks; a payload is passed on piecewise.
   private readonly headerBuf = Buffer.alloc(HEADER_SIZE)
   private headerFill = 0
@@ -275,24 +288,60 @@ export class Session extends TypedEmitter<SessionEvents> {
   /** @internal writes one frame; frames written in the same tick leave in one system call. */
   sendFrame(type: number, flags: number, streamId: number, length: number, body?: Buffer): void {
     if (this.shutdown || this.conn.destroyed || this.conn.writableEnded) return
-    if (!this.corked) {
-      this.corked = true
-      this.conn.cork()
-      process.nextTick(this.uncork)
+    const copyBody = body !== undefined && body.length <= COPY_BODY_BYTES
+    const room = HEADER_SIZE + (copyBody ? body.length : 0)
+    if (this.slabEnd + room > this.slab.length) {
+      this.sealSlab()
+      this.slab = Buffer.allocUnsafe(Math.max(SLAB_BYTES, room))
+      this.slabStart = 0
+      this.slabEnd = 0
     }
-    let ok: boolean
-    if (body !== undefined && body.length <= 16 * 1024) {
-      const frame = Buffer.allocUnsafe(HEADER_SIZE + body.length)
-      writeHeader(frame, 0, type, flags, streamId, length)
-      body.copy(frame, HEADER_SIZE)
-      ok = this.conn.write(frame)
-    } else {
-      const header = Buffer.allocUnsafe(HEADER_SIZE)
-      writeHeader(header, 0, type, flags, streamId, length)
-      ok = this.conn.write(header)
-      if (body !== undefined) ok = this.conn.write(body)
+    writeHeader(this.slab, this.slabEnd, type, flags, streamId, length)
+    this.slabEnd += HEADER_SIZE
+    if (copyBody) {
+      body.copy(this.slab, this.slabEnd)
+      this.slabEnd += body.length
+    } else if (body !== undefined) {
+      // A large body goes out as it is, after what the slab holds so far.
+      this.sealSlab()
+      this.outQueue.push(body)
+      this.outBytes += body.length
     }
-    if (!ok && this.writeTimer === undefined) {
+    // Much waiting already: write now, so the connection's back-pressure (whenWritable) sees it.
+    if (this.outBytes + this.slabEnd - this.slabStart >= FLUSH_BYTES) this.flush()
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true
+      process.nextTick(this.flush)
+    }
+  }
+
+  // Hands the frames laid in the slab since the last hand-off to the output queue; the slab's
+  // rest stays in use, so no byte handed off is written again.
+  private sealSlab(): void {
+    if (this.slabEnd === this.slabStart) return
+    this.outQueue.push(this.slab.subarray(this.slabStart, this.slabEnd))
+    this.outBytes += this.slabEnd - this.slabStart
+    this.slabStart = this.slabEnd
+  }
+
+  private readonly flush = (): void => {
+    this.flushScheduled = false
+    this.sealSlab()
+    const queue = this.outQueue
+    if (queue.length === 0) return
+    const conn = this.conn
+    let ok = true
+    if (!conn.destroyed && !conn.writableEnded) {
+      if (queue.length === 1) ok = conn.write(queue[0]!)
+      else {
+        conn.cork()
+        for (const chunk of queue) ok = conn.write(chunk)
+        conn.uncork()
+      }
+    }
+    queue.length = 0
+    this.outBytes = 0
+    if (!ok && this.writeTimer === undefined && !this.shutdown) {
       this.writeTimer = this.clock.setTimeout(() => {
         this.writeTimer = undefined
         this.logger.error('yamux: connection write timeout')
@@ -509,11 +558,6 @@ export class Session extends TypedEmitter<SessionEvents> {
     }, this.keepAliveMs)
   }
 
-  private readonly uncork = (): void => {
-    this.corked = false
-    this.conn.uncork()
-  }
-
   private readonly onDrain = (): void => {
     this.writeTimer?.cancel()
     this.writeTimer = undefined
@@ -535,10 +579,7 @@ export class Session extends TypedEmitter<SessionEvents> {
   private endConnection(): void {
     const conn = this.conn
     if (conn.destroyed) return
-    if (this.corked) {
-      this.corked = false
-      conn.uncork()
-    }
+    this.flush()
     // Let a final go-away leave, then release the socket; never wait past the write timeout.
     const timer = this.clock.setTimeout(() => conn.destroy(), this.writeTimeoutMs)
     conn.once('close', () => timer.cancel())

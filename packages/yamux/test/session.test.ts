@@ -162,8 +162,9 @@ describe('yamux session', () => {
     cleanups.push(() => { client.close(); server.close() })
     const stream = await client.open()
     stream.on('error', () => {})
-    stream.end()
+    // Accepted (ACKed) first: a SYN and FIN arriving together get no ACK, in Go's yamux too.
     await server.accept()
+    stream.end()
     for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r))
     expect(stream.state).toBe('local-close')
     clock.advance(5 * 60_000)
@@ -252,6 +253,8 @@ describe('yamux session', () => {
     cleanups.push(() => session.close())
     const stream = await session.open()
     stream.write(Buffer.alloc(1024))
+    // Frames leave at the end of the tick; the timeout runs from that write.
+    await new Promise((r) => process.nextTick(r))
     clock.advance(999)
     expect(session.isClosed).toBe(false)
     clock.advance(1)
