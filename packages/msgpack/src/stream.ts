@@ -10,7 +10,7 @@ export interface StreamDecoderOptions extends DecodeOptions {
 /** Size of a msgpack header by its first byte: [header bytes, payload length bytes, kind]. */
 type Shape = { head: number; lenBytes: 0 | 1 | 2 | 4; kind: 'scalar' | 'payload' | 'ext' | 'array' | 'map'; fixed?: number }
 
-function shapeOf(tag: number): Shape | undefined {
+function shapeOfTag(tag: number): Shape | undefined {
   if (tag < 0x80 || tag >= 0xe0) return { head: 1, lenBytes: 0, kind: 'scalar' }
   if (tag <= 0x8f) return { head: 1, lenBytes: 0, kind: 'map', fixed: tag & 0x0f }
   if (tag <= 0x9f) return { head: 1, lenBytes: 0, kind: 'array', fixed: tag & 0x0f }
@@ -41,6 +41,9 @@ function shapeOf(tag: number): Shape | undefined {
     default: return undefined // 0xc1 is never used
   }
 }
+
+/** Every tag's shape, worked out once: the scan looks at every header of every value. */
+const SHAPES: ReadonlyArray<Shape | undefined> = Array.from({ length: 256 }, (_, tag) => shapeOfTag(tag))
 
 /**
  * Splits a byte stream of back-to-back msgpack values (net/rpc, Raft's transport) into values,
@@ -108,12 +111,26 @@ export class StreamDecoder {
     if (end === undefined) return undefined
     const buf = this.flatten()
     // How this value reads (raw strings, bytesKeys) may differ per value; the limits do not.
-    const options = decodeOptions === undefined ? this.options : { ...this.options, ...decodeOptions }
+    const options = decodeOptions === undefined ? this.options : this.merged(decodeOptions)
     const { value, end: decodedEnd } = decodeFirst(buf.subarray(0, end), 0, options)
     if (decodedEnd !== end) throw new MsgpackError('MSGPACK_MALFORMED', 'msgpack value shorter than its headers say')
     this.consume(end)
     return { value }
   }
+  // The decoder's options with a value's own on top, always in one object shape (a spread of
+  // objects of varying shapes makes every read of the options slow).
+  private merged(own: DecodeOptions): DecodeOptions {
+    const base = this.options
+    return {
+      raw: own.raw ?? base.raw,
+      bytesKeys: own.bytesKeys ?? base.bytesKeys,
+      maxDepth: own.maxDepth ?? base.maxDepth,
+      maxItems: own.maxItems ?? base.maxItems,
+      ext: own.ext ?? base.ext,
+      mapsAsMaps: own.mapsAsMaps ?? base.mapsAsMaps,
+    }
+  }
+
   /** Where the value at the front ends, once all of it is buffered; undefined until then. */
   private scan(): number | undefined {
     if (!this.scanning) {
@@ -129,7 +146,7 @@ export class StreamDecoder {
       }
       if (this.scanPos >= this.length) return undefined
       const tag = this.byteAt(this.scanPos)
-      const shape = shapeOf(tag)
+      const shape = SHAPES[tag]
       if (shape === undefined) throw new MsgpackError('MSGPACK_MALFORMED', `byte 0x${tag.toString(16)} starts no msgpack value`)
       if (this.scanPos + shape.head > this.length) return undefined
       let n = shape.fixed ?? 0
@@ -235,7 +252,8 @@ export class StreamDecoder {
   private consume(n: number): void {
     const buf = this.flatten()
     const rest = buf.subarray(n)
-    this.chunks = rest.length > 0 ? [rest] : []
+    this.chunks.length = 0
+    if (rest.length > 0) this.chunks.push(rest)
     this.length = rest.length
   }
 }

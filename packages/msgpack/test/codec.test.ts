@@ -127,6 +127,17 @@ describe('StreamDecoder', () => {
     expect(() => stream.next()).toThrow(/more than 1024/)
   })
 
+  it("reads a value with its own options over the decoder's, value by value", () => {
+    const stream = new StreamDecoder({ bytesKeys: new Set(['Data']), maxDepth: 2 })
+    const value = { Data: 'ab', Name: 'n' }
+    stream.push(Buffer.concat([encode(value), encode(value), encode(value), encode([[[1]]])]))
+    expect(stream.next({ maxDepth: 4 })?.value).toEqual({ Data: Buffer.from('ab'), Name: 'n' })
+    expect(stream.next({ raw: 'bytes' })?.value).toEqual({ Data: Buffer.from('ab'), Name: Buffer.from('n') })
+    expect(stream.next({ bytesKeys: new Set(['Name']) })?.value).toEqual({ Data: 'ab', Name: Buffer.from('n') })
+    // The decoder's own depth limit applies where the value's options do not say otherwise.
+    expect(() => stream.next({ raw: 'string' })).toThrow(/deeper than 2/)
+  })
+
   it('hands out raw bytes that follow a value', () => {
     const stream = new StreamDecoder()
     stream.push(Buffer.concat([encode({ Size: 3 }), Buffer.from('abcde')]))
