@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  buildGo, haveGo, kill, killAll, memberNames, post, sawEvent, startNode, waitUntil, get,
+  buildGo, haveGo, kill, killAll, memberNames, post, sawEvent, startNode, views, waitUntil, get,
   type MemberJson, type RunningNode,
 } from './procs.js'
 
@@ -18,13 +18,13 @@ async function startMixed(count: number, key?: string): Promise<RunningNode[]> {
     const name = `${impl}${Math.floor(i / 2) + 1}${key !== undefined ? 'e' : ''}`
     // Each node joins the previous one, so joins cross implementations every time.
     const join = nodes.length > 0 ? [nodes[nodes.length - 1]!.gossip] : undefined
-    nodes.push(await startNode(impl, { name, join, key, tags: { impl } }))
+    nodes.push(await startNode(impl, { name, join, key, tags: { impl }, env: { GOSSIP_DEBUG: '1' } }))
   }
   const all = nodes.map((n) => n.name).sort()
   await waitUntil('all nodes to see all', async () => {
     for (const n of nodes) if ((await memberNames(n)).join() !== all.join()) return false
     return true
-  }, 30_000)
+  }, 60_000, () => views(nodes))
   return nodes
 }
 

@@ -114,8 +114,11 @@ export async function postJson<T>(node: RunningNode, path: string, body?: string
 export interface MemberJson { name: string; addr: string; port: number; status: string; tags: Record<string, string> }
 export interface EventJson { type: string; name: string; payload: string; members: string[] }
 
-/** Polls `check` every 200 ms until it returns true or `timeoutMs` passes. */
-export async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+/**
+ * Polls `check` every 200 ms until it returns true or `timeoutMs` passes. On a timeout the error
+ * carries what `explain` reports (each node's view, say), so a failure in CI can be diagnosed.
+ */
+export async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number, explain?: () => Promise<string>): Promise<void> {
   const deadline = Date.now() + timeoutMs
   let lastError: unknown
   while (Date.now() < deadline) {
@@ -126,7 +129,19 @@ export async function waitUntil(what: string, check: () => Promise<boolean>, tim
     }
     await new Promise((r) => setTimeout(r, 200))
   }
-  throw new Error(`timed out waiting for ${what}${lastError !== undefined ? `: ${String(lastError)}` : ''}`)
+  const detail = explain === undefined ? '' : `\n${await explain().catch((err: unknown) => `(no detail: ${String(err)})`)}`
+  throw new Error(`timed out waiting for ${what}${lastError !== undefined ? `: ${String(lastError)}` : ''}${detail}`)
+}
+
+/** Each node's live members, events and stderr, one block per node, for failure messages. */
+export async function views(nodes: RunningNode[]): Promise<string> {
+  const lines: string[] = []
+  for (const n of nodes) {
+    const members = await memberNames(n).catch((err: unknown) => [`(unreachable: ${String(err)})`])
+    const events = await get<EventJson[]>(n, '/events').catch(() => [])
+    lines.push(`${n.name} (${n.impl}, ${n.gossip}) sees [${members.join(', ')}]; events ${events.map((e) => `${e.type}:${e.name}`).join(' ')}; log: ${n.stderr.join('').split('\n').filter((l) => !l.includes('DEBUG')).join('\n').trim().slice(-3000)}`)
+  }
+  return lines.join('\n')
 }
 
 export async function memberNames(node: RunningNode): Promise<string[]> {
