@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest'
 import { SimClock } from '@nomadic/runtime'
 import { MemDB, SchemaError, compoundKey, type TableSchema } from '../src/index.js'
 import { WatchSet } from '../src/memdb/watch.js'
-import { prefixUpperBound } from '../src/memdb/btree.js'
 
 interface Row {
   id: string
@@ -185,12 +184,10 @@ describe('MemDB snapshots', () => {
   })
 })
 
-describe('compound keys and prefix bounds', () => {
+describe('compound keys', () => {
   it('joins parts with a separator that sorts before every printable character', () => {
     expect(compoundKey('a', 'b')).toBe('a\x00b')
-    expect(prefixUpperBound('ab')).toBe('ac')
-    expect(prefixUpperBound('a\uffff')).toBe('b')
-    expect(prefixUpperBound('')).toBeUndefined()
+    expect(compoundKey('a', 'b', 'c')).toBe('a\x00b\x00c')
   })
 })
 

@@ -112,7 +112,7 @@ export class ReadView {
     const tree = this.tree(table, index)
     ws && this.db.registry.register(ws, table, index, 'prefix', key + KEY_SEPARATOR, this.root.version)
     const inner = tree.get(key) as Inner | undefined
-    return inner === undefined ? [] : (inner.valuesArray() as T[])
+    return inner === undefined ? [] : (inner.values() as T[])
   }
 
   /**
