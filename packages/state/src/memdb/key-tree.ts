@@ -126,10 +126,8 @@ export class KeyTree<V> {
 
   /** Sets `key` to `value`; returns the value it replaced, or undefined when the key is new. */
   set(key: string, value: V): V | undefined {
-    this.previous = undefined
-    this.split = null
     const root = this.insert(this.root, key, keyNumber(key), value)
-    const split = this.split
+    const split = this.split as TreeNode<V> | null
     if (split !== null) {
       this.split = null
       this.root = new TreeNode<V>(this.owner, [root.keys[0]!, split.keys[0]!], [root.nums[0]!, split.nums[0]!], null, [root, split])
@@ -221,7 +219,7 @@ export class KeyTree<V> {
     const c = childIndex(keys, node.nums, key, num)
     const child = node.children[c]!
     const written = this.insert(child, key, num, value)
-    const split = this.split
+    const split = this.split as TreeNode<V> | null
     this.split = null
     if (written === child && split === null) return node
     const n = this.own(node)
