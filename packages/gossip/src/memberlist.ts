@@ -76,6 +76,8 @@ interface MemberState {
   name: string
   addr: Buffer
   port: number
+  /** "ip:port" of addr and port, kept with them: every packet to the node needs it. */
+  address: string
   meta: Buffer
   incarnation: number
   state: NodeStateType
@@ -128,6 +130,8 @@ export class Memberlist extends TypedEmitter<MemberlistEvents> {
   private inboundPushPulls = 0
   private pushPullRunning = false
   private advertise: { ip: string; port: number } = { ip: '0.0.0.0', port: 0 }
+  /** The Source* fields of our pings, fixed once the advertised address is known. */
+  private source: { sourceAddr: Buffer; sourcePort: number; sourceNode: string } = { sourceAddr: EMPTY, sourcePort: 0, sourceNode: '' }
   private started = false
   private leaving = false
   private shut = false
@@ -167,6 +171,7 @@ export class Memberlist extends TypedEmitter<MemberlistEvents> {
       stream: (stream) => { void this.handleStream(stream) },
     })
     this.advertise = this.options.advertise ?? this.transport.advertiseAddress()
+    this.source = { sourceAddr: ipToBytes(this.advertise.ip), sourcePort: this.advertise.port, sourceNode: this.name }
     const meta = this.localMeta()
     this.aliveNode({
       incarnation: this.nextIncarnation(),
@@ -189,6 +194,12 @@ export class Memberlist extends TypedEmitter<MemberlistEvents> {
   /** Live members (alive or suspect), the local node included. */
   members(): Node[] {
     return this.nodes.filter((n) => n.state === NodeStateType.alive || n.state === NodeStateType.suspect).map(toNode)
+  }
+
+  /** The live member (alive or suspect) of that name, or undefined. */
+  member(name: string): Node | undefined {
+    const s = this.nodeMap.get(name)
+    return s !== undefined && (s.state === NodeStateType.alive || s.state === NodeStateType.suspect) ? toNode(s) : undefined
   }
 
   /** Every known node in any state (dead and left until they are reaped). */
@@ -386,8 +397,8 @@ export class Memberlist extends TypedEmitter<MemberlistEvents> {
   private async probeNode(node: MemberState): Promise<void> {
     const seqNo = this.nextSeqNo()
     const probeInterval = this.awareness.scaleTimeout(this.config.probeInterval)
-    const address = joinHostPort(ipToString(node.addr), node.port)
-    const ping: Ping = { seqNo, node: node.name, ...this.sourceFields() }
+    const address = node.address
+    const ping: Ping = { seqNo, node: node.name, ...this.source }
     let nacks = 0
     let settle!: (r: { complete: boolean; payload: Buffer | null; at: number }) => void
     const acked = new Promise<{ complete: boolean; payload: Buffer | null; at: number }>((resolve) => { settle = resolve })
@@ -419,8 +430,8 @@ export class Memberlist extends TypedEmitter<MemberlistEvents> {
       for (const peer of peers) {
         const nack = peer.vsn[1]! >= 4
         if (nack) expectedNacks++
-        const ind = encodeIndirectPing({ seqNo, target: node.addr, port: node.port, node: node.name, nack, ...this.sourceFields() })
-        this.sendMsg(joinHostPort(ipToString(peer.addr), peer.port), encodeMessage(MessageType.indirectPing, ind))
+        const ind = encodeIndirectPing({ seqNo, target: node.addr, port: node.port, node: node.name, nack, ...this.source })
+        this.sendMsg(peer.address, encodeMessage(MessageType.indirectPing, ind))
       }
 
       // TCP fallback for nodes that speak protocol 3 or later.
@@ -478,10 +489,6 @@ export class Memberlist extends TypedEmitter<MemberlistEvents> {
     this.ackHandlers.set(seqNo, { ack, nack, timer })
   }
 
-  private sourceFields(): { sourceAddr: Buffer; sourcePort: number; sourceNode: string } {
-    return { sourceAddr: ipToBytes(this.advertise.ip), sourcePort: this.advertise.port, sourceNode: this.name }
-  }
-
   /** Removes dead and left nodes older than gossipToTheDeadTime, then reshuffles the probe order. */
   private resetNodes(): void {
     const now = this.clock.now()
@@ -525,7 +532,7 @@ export class Memberlist extends TypedEmitter<MemberlistEvents> {
     let updatesNode = false
     if (state === undefined) {
       state = {
-        name: a.node, addr: a.addr, port: a.port, meta: a.meta ?? EMPTY, incarnation: 0,
+        name: a.node, addr: a.addr, port: a.port, address: joinHostPort(ipToString(a.addr), a.port), meta: a.meta ?? EMPTY, incarnation: 0,
         state: NodeStateType.dead, stateChange: this.clock.now(),
         vsn: a.vsn.length > 5 ? Array.from(a.vsn.subarray(0, 6)) : [0, 0, 0, 0, 0, 0],
       }
@@ -536,7 +543,7 @@ export class Memberlist extends TypedEmitter<MemberlistEvents> {
       this.nodes.push(state)
       ;[this.nodes[offset], this.nodes[n]] = [this.nodes[n]!, this.nodes[offset]!]
       this.numNodes++
-    } else if (!state.addr.equals(a.addr) || state.port !== a.port) {
+    } else if (!sameBytes(state.addr, a.addr) || state.port !== a.port) {
       const canReclaim = this.config.deadNodeReclaimTime > 0 && this.clock.now() - state.stateChange > this.config.deadNodeReclaimTime
       if (state.state === NodeStateType.left || (state.state === NodeStateType.dead && canReclaim)) {
         this.logger.info(`Updating address for left or failed node ${state.name}`)
@@ -566,6 +573,7 @@ export class Memberlist extends TypedEmitter<MemberlistEvents> {
       if (a.vsn.length >= 6) state.vsn = Array.from(a.vsn.subarray(0, 6))
       state.incarnation = a.incarnation
       state.meta = a.meta ?? EMPTY
+      if (!sameBytes(state.addr, a.addr) || state.port !== a.port) state.address = joinHostPort(ipToString(a.addr), a.port)
       state.addr = a.addr
       state.port = a.port
       if (state.state !== NodeStateType.alive) {
@@ -733,8 +741,7 @@ export class Memberlist extends TypedEmitter<MemberlistEvents> {
     for (const node of targets) {
       const msgs = this.getBroadcasts(COMPOUND_OVERHEAD, avail)
       if (msgs.length === 0) return
-      const address = joinHostPort(ipToString(node.addr), node.port)
-      this.rawSendPacket(address, node, msgs.length === 1 ? msgs[0]! : makeCompound(msgs))
+      this.rawSendPacket(node.address, node, msgs.length === 1 ? msgs[0]! : makeCompound(msgs))
     }
   }
 
@@ -771,13 +778,17 @@ export class Memberlist extends TypedEmitter<MemberlistEvents> {
     }
   }
 
+  /**
+   * Up to k distinct random nodes that `exclude` lets through, found as memberlist does: by
+   * sampling random positions at most 3n times, so a gossip round costs O(k), not O(n).
+   */
   private kRandomNodes(k: number, exclude: (n: MemberState) => boolean): MemberState[] {
-    const candidates = this.nodes.filter((n) => !exclude(n))
+    const n = this.nodes.length
     const out: MemberState[] = []
-    for (let i = 0; i < candidates.length && out.length < k; i++) {
-      const j = i + this.random.int(candidates.length - i)
-      ;[candidates[i], candidates[j]] = [candidates[j]!, candidates[i]!]
-      out.push(candidates[i]!)
+    for (let i = 0; i < 3 * n && out.length < k; i++) {
+      const node = this.nodes[this.random.int(n)]!
+      if (exclude(node) || out.includes(node)) continue
+      out.push(node)
     }
     return out
   }
@@ -906,7 +917,7 @@ export class Memberlist extends TypedEmitter<MemberlistEvents> {
       answered = true
       this.sendMsg(replyTo, encodeMessage(MessageType.ackResp, encodeAck({ seqNo: ind.seqNo, payload: null })))
     }, () => {}, this.config.probeTimeout)
-    const ping: Ping = { seqNo: localSeq, node: ind.node, ...this.sourceFields() }
+    const ping: Ping = { seqNo: localSeq, node: ind.node, ...this.source }
     this.sendMsg(joinHostPort(ipToString(ind.target), ind.port), encodeMessage(MessageType.ping, encodePing(ping)))
     if (ind.nack) {
       this.after(this.config.probeTimeout, () => {
@@ -1057,7 +1068,7 @@ export class Memberlist extends TypedEmitter<MemberlistEvents> {
     if (node === undefined) return
     this.pushPullRunning = true
     try {
-      await this.pushPullNode(joinHostPort(ipToString(node.addr), node.port), false)
+      await this.pushPullNode(node.address, false)
     } catch (err) {
       if (!this.shut) this.logger.warn(`Push/Pull with ${node.name} failed: ${(err as Error).message}`)
     } finally {
@@ -1183,6 +1194,13 @@ export function pushPullScale(interval: number, n: number): number {
   if (n <= 32) return interval
   const multiplier = Math.ceil(Math.log2(n) - Math.log2(32)) + 1
   return multiplier * interval
+}
+
+/** Byte equality without a call into native code (addresses are 4 or 16 bytes). */
+function sameBytes(a: Buffer, b: Buffer): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }
 
 function toNode(s: MemberState): Node {

@@ -32,9 +32,11 @@ async function main(): Promise<void> {
     }
   }
   const joinedMs = Date.now() - start
+  const verbose = process.env.BENCH_VERBOSE !== undefined
+  if (verbose) process.stderr.write(`joined at ${joinedMs} ms\n`)
   let lastReport = Date.now()
   while (!nodes.every((ml) => ml.numMembers() === n)) {
-    if (process.env.BENCH_VERBOSE !== undefined && Date.now() - lastReport > 2000) {
+    if (verbose && Date.now() - lastReport > 2000) {
       const fewest = Math.min(...nodes.map((ml) => ml.numMembers()))
       process.stderr.write(`joined at ${joinedMs} ms; now ${Date.now() - start} ms, fewest members seen ${fewest}\n`)
       lastReport = Date.now()
@@ -52,7 +54,7 @@ async function main(): Promise<void> {
   await last.shutdown()
   const killed = Date.now()
   const others = nodes.slice(0, n - 1)
-  while (others.some((ml) => ml.members().some((m) => m.name === last.name))) await sleep(10)
+  while (others.some((ml) => ml.member(last.name) !== undefined)) await sleep(10)
   const detectAllMs = Date.now() - killed
   for (const ml of others) await ml.shutdown()
   process.stdout.write(JSON.stringify({ impl: 'nomadic', config: profile, nodes: n, convergeMs, bytesPerNodePerSec, detectAllMs }) + '\n')

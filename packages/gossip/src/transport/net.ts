@@ -89,7 +89,7 @@ export class NetTransport implements Transport {
   }
 
   private async bind(port: number, handlers: TransportHandlers): Promise<void> {
-    const tcp = createServer((socket) => {
+    const tcp = createServer({ noDelay: true }, (socket) => {
       this.track(socket)
       handlers.stream(new SocketStream(socket, `${socket.remoteAddress}:${socket.remotePort}`))
     })

@@ -9,104 +9,95 @@ const MAX_WIDTH = 12
 const MAX_CODE = (1 << MAX_WIDTH) - 1
 const INVALID = 0xffff
 
-class BitWriter {
-  private out: Buffer = Buffer.allocUnsafe(256)
-  private pos = 0
-  private bits = 0
-  private nBits = 0
-
-  write(code: number, width: number): void {
-    this.bits |= code << this.nBits
-    this.nBits += width
-    while (this.nBits >= 8) {
-      this.byte(this.bits & 0xff)
-      this.bits >>>= 8
-      this.nBits -= 8
-    }
-  }
-
-  finish(): Buffer {
-    if (this.nBits > 0) this.byte(this.bits & 0xff)
-    return this.out.subarray(0, this.pos)
-  }
-
-  private byte(b: number): void {
-    if (this.pos === this.out.length) {
-      const next = Buffer.allocUnsafe(this.out.length * 2)
-      this.out.copy(next)
-      this.out = next
-    }
-    this.out[this.pos++] = b
-  }
-}
+// The compressor's dictionary: open addressing over (prefix code << 8 | byte) keys, each slot
+// holding `key << 12 | code` (0 = empty; no real entry is 0 because codes start at 258). A
+// quarter full at most, so probes stay short. Shared: compression runs synchronously.
+const TABLE_SIZE = 1 << 14
+const TABLE_MASK = TABLE_SIZE - 1
+const table = new Uint32Array(TABLE_SIZE)
 
 /** Compresses `input`; the output is byte-identical to Go's `lzw.NewWriter(w, lzw.LSB, 8)`. */
 export function lzwCompress(input: Uint8Array): Buffer {
-  const w = new BitWriter()
+  const n = input.length
+  // Every code takes at most 12 bits and consumes at least one input byte; clear codes come at
+  // most once per 3,838 codes.
+  const out = Buffer.allocUnsafe(Math.ceil(((n + 4 + (n >> 8)) * MAX_WIDTH) / 8) + 1)
+  let pos = 0
+  let bits = 0
+  let nBits = 0
   let width = 9
   let hi = EOF
   let overflow = 512
-  // Dictionary: key (prefix code << 8 | byte) → code.
-  let table = new Map<number, number>()
-  const incHi = (): boolean => {
+  const put = (code: number): void => {
+    bits |= code << nBits
+    nBits += width
+    while (nBits >= 8) {
+      out[pos++] = bits & 0xff
+      bits >>>= 8
+      nBits -= 8
+    }
+  }
+  table.fill(0)
+  put(CLEAR)
+  if (n > 0) {
+    let code = input[0]!
+    for (let i = 1; i < n; i++) {
+      const literal = input[i]!
+      const key = (code << 8) | literal
+      let h = ((key >>> 12) ^ key) & TABLE_MASK
+      let found = -1
+      for (let slot = table[h]!; slot !== 0; slot = table[h]!) {
+        if (slot >>> 12 === key) { found = slot & MAX_CODE; break }
+        h = (h + 1) & TABLE_MASK
+      }
+      if (found >= 0) {
+        code = found
+        continue
+      }
+      put(code)
+      code = literal
+      hi++
+      if (hi === overflow) {
+        width++
+        overflow <<= 1
+      }
+      if (hi === MAX_CODE) {
+        // The table is full: emit a clear code and start over at 9 bits.
+        put(CLEAR)
+        width = 9
+        hi = EOF
+        overflow = 512
+        table.fill(0)
+      } else {
+        table[h] = ((key << 12) | hi) >>> 0
+      }
+    }
+    put(code)
     hi++
     if (hi === overflow) {
       width++
       overflow <<= 1
     }
     if (hi === MAX_CODE) {
-      w.write(CLEAR, width)
+      put(CLEAR)
       width = 9
-      hi = EOF
-      overflow = 512
-      table = new Map()
-      return false
     }
-    return true
   }
-  w.write(CLEAR, width)
-  if (input.length > 0) {
-    let code = input[0]!
-    for (let i = 1; i < input.length; i++) {
-      const literal = input[i]!
-      const key = (code << 8) | literal
-      const hit = table.get(key)
-      if (hit !== undefined) {
-        code = hit
-        continue
-      }
-      w.write(code, width)
-      code = literal
-      if (incHi()) table.set(key, hi)
-    }
-    w.write(code, width)
-    incHi()
-  }
-  w.write(EOF, width)
-  return w.finish()
+  put(EOF)
+  if (nBits > 0) out[pos++] = bits & 0xff
+  return out.subarray(0, pos)
 }
+
+// The decompressor's code table (prefix code, last byte and string length of each code),
+// shared for the same reason.
+const prefix = new Uint16Array(1 << MAX_WIDTH)
+const suffix = new Uint8Array(1 << MAX_WIDTH)
+const lengths = new Uint16Array(1 << MAX_WIDTH).fill(1, 0, CLEAR)
 
 /** Decompresses Go-LZW data, refusing output beyond `maxOutput` bytes. */
 export function lzwDecompress(input: Uint8Array, maxOutput: number): Buffer {
-  const prefix = new Uint16Array(1 << MAX_WIDTH)
-  const suffix = new Uint8Array(1 << MAX_WIDTH)
-  const stack = new Uint8Array(1 << MAX_WIDTH)
-  let out = Buffer.allocUnsafe(Math.min(maxOutput, Math.max(64, input.length * 4)))
+  let out = Buffer.allocUnsafe(Math.min(maxOutput, Math.max(256, input.length * 4)))
   let outPos = 0
-  const emit = (bytes: Uint8Array, from: number, to: number): void => {
-    const n = to - from
-    if (outPos + n > maxOutput) throw new TooLargeError(`decompressed data exceeds ${maxOutput} bytes`)
-    if (outPos + n > out.length) {
-      let size = out.length * 2
-      while (size < outPos + n) size *= 2
-      const next = Buffer.allocUnsafe(Math.min(size, maxOutput))
-      out.copy(next, 0, 0, outPos)
-      out = next
-    }
-    out.set(bytes.subarray(from, to), outPos)
-    outPos += n
-  }
-
   let width = 9
   let hi = EOF
   let overflow = 512
@@ -124,46 +115,40 @@ export function lzwDecompress(input: Uint8Array, maxOutput: number): Buffer {
     bits >>>= width
     nBits -= width
 
-    if (code < CLEAR) {
-      stack[0] = code
-      emit(stack, 0, 1)
-      if (last !== INVALID) {
-        suffix[hi] = code
-        prefix[hi] = last
-      }
-    } else if (code === CLEAR) {
+    if (code === CLEAR) {
       width = 9
       hi = EOF
       overflow = 512
       last = INVALID
       continue
-    } else if (code === EOF) {
-      return out.subarray(0, outPos)
-    } else if (code <= hi) {
-      // Walk the chain backwards into the end of `stack`.
-      let c = code
-      let i = stack.length - 1
-      if (code === hi && last !== INVALID) {
-        // The KwKwK case: the code being defined now.
-        c = last
-        while (c >= CLEAR) c = prefix[c]!
-        stack[i--] = c
-        c = last
-      }
-      while (c >= CLEAR) {
-        if (i < 0) throw new MalformedMessageError('lzw chain too long')
-        stack[i--] = suffix[c]!
-        c = prefix[c]!
-      }
-      if (i < 0) throw new MalformedMessageError('lzw chain too long')
-      stack[i] = c
-      emit(stack, i, stack.length)
-      if (last !== INVALID) {
-        suffix[hi] = c
-        prefix[hi] = last
-      }
-    } else {
-      throw new MalformedMessageError(`invalid lzw code ${code}`)
+    }
+    if (code === EOF) return out.subarray(0, outPos)
+    if (code > hi) throw new MalformedMessageError(`invalid lzw code ${code}`)
+    // The KwKwK case: the code being defined now is the last string plus its own first byte.
+    const kwk = code === hi && last !== INVALID
+    const length = kwk ? lengths[last]! + 1 : lengths[code]!
+    if (outPos + length > maxOutput) throw new TooLargeError(`decompressed data exceeds ${maxOutput} bytes`)
+    if (outPos + length > out.length) {
+      let size = out.length * 2
+      while (size < outPos + length) size *= 2
+      const next = Buffer.allocUnsafe(Math.min(size, maxOutput))
+      out.copy(next, 0, 0, outPos)
+      out = next
+    }
+    // Write the string backwards, following the prefix chain down to its first byte.
+    let c = kwk ? last : code
+    let p = outPos + (kwk ? length - 2 : length - 1)
+    while (c >= CLEAR) {
+      out[p--] = suffix[c]!
+      c = prefix[c]!
+    }
+    out[p] = c
+    if (kwk) out[outPos + length - 1] = c
+    outPos += length
+    if (last !== INVALID) {
+      suffix[hi] = c
+      prefix[hi] = last
+      lengths[hi] = lengths[last]! + 1
     }
     last = code
     hi++
