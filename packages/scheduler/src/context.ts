@@ -1,5 +1,5 @@
 import type { Random } from '@nomadic/runtime'
-import type { Allocation, AllocMetric, Constraint, Job, Node, Plan, TaskGroup } from '@nomadic/structs'
+import type { Allocation, AllocMetric, Constraint, Job, NetworkResource, Node, Plan, TaskGroup } from '@nomadic/structs'
 import { escapedConstraints, NetworkIndex, nodeComparableReserved, nodeComparableResources, usedCpuMemDisk } from '@nomadic/structs'
 import type { State } from './interfaces.js'
 
@@ -99,7 +99,6 @@ export interface NodeUsage {
   stops: number
   preempts: number
   proposed: Allocation[]
-  ids: Set<string>
   /** The node's networks with the proposed allocations' ports and bandwidth marked used. */
   netIdx: NetworkIndex
   /** The node's reserved ports or the proposed allocations collide. */
@@ -111,6 +110,47 @@ export interface NodeUsage {
   availCpu: number
   availMemory: number
   availDisk: number
+  /**
+   * How many of `proposed` each job's group has (keyed by {@link groupKey}), counted when first
+   * asked and then kept up to date: job anti-affinity asks it of every candidate node.
+   */
+  groups: Map<string, number> | undefined
+  /** The last network ask checked against `netIdx` and the answer (see {@link networkProblem}). */
+  netAsk: NetworkResource | undefined
+  netProblem: string | undefined
+}
+
+/**
+ * Whether the node's networks can take `ask` (`NetworkIndex.canAssign`), remembered for the
+ * ask until the usage changes: a placement looks at a node more than once per evaluation.
+ */
+export function networkProblem(usage: NodeUsage, ask: NetworkResource): string | undefined {
+  if (usage.netAsk !== ask) {
+    usage.netProblem = usage.netIdx.canAssign(ask)
+    usage.netAsk = ask
+  }
+  return usage.netProblem
+}
+
+/** The key of a job's task group in {@link NodeUsage.groups}. */
+export function groupKey(jobID: string, taskGroup: string): string {
+  return `${jobID}\u0000${taskGroup}`
+}
+
+/** How many of the allocations `usage` proposes belong to the group (`groupKey`). */
+export function groupAllocCount(usage: NodeUsage, key: string): number {
+  let groups = usage.groups
+  if (groups === undefined) {
+    groups = new Map()
+    for (const a of usage.proposed) countIn(groups, a)
+    usage.groups = groups
+  }
+  return groups.get(key) ?? 0
+}
+
+function countIn(groups: Map<string, number>, a: Allocation): void {
+  const key = groupKey(a.JobID, a.TaskGroup)
+  groups.set(key, (groups.get(key) ?? 0) + 1)
 }
 
 function buildUsage(node: Node, proposed: Allocation[], placed: number, stops: number, preempts: number): NodeUsage {
@@ -121,55 +161,70 @@ function buildUsage(node: Node, proposed: Allocation[], placed: number, stops: n
   const reserved = nodeComparableReserved(node)
   return {
     node, placed, stops, preempts,
-    proposed, ids: new Set(proposed.map((a) => a.ID)), netIdx, collide,
+    proposed, netIdx, collide,
     cpu: used.Flattened.Cpu.CpuShares,
     memory: used.Flattened.Memory.MemoryMB,
     disk: used.Shared.DiskMB,
     availCpu: total.Flattened.Cpu.CpuShares - (reserved?.Flattened.Cpu.CpuShares ?? 0),
     availMemory: total.Flattened.Memory.MemoryMB - (reserved?.Flattened.Memory.MemoryMB ?? 0),
     availDisk: total.Shared.DiskMB - (reserved?.Shared.DiskMB ?? 0),
+    groups: undefined,
+    netAsk: undefined,
+    netProblem: undefined,
   }
 }
 
 // A copy of `base` with `added` placed on top (the copy owns its index and lists).
 function extend(base: NodeUsage, added: readonly Allocation[], placed: number): NodeUsage {
-  const usage: NodeUsage = { ...base, placed, stops: 0, preempts: 0, proposed: [...base.proposed], ids: new Set(base.ids), netIdx: base.netIdx.copy() }
+  const usage: NodeUsage = { ...base, placed, stops: 0, preempts: 0, proposed: [...base.proposed], netIdx: base.netIdx.copy(), groups: base.groups === undefined ? undefined : new Map(base.groups) }
   foldIn(usage, added)
   return usage
 }
 
-// The usage of `live` from an earlier usage of the same node, when `live` is that usage's
-// allocations (the very same objects) plus new ones; undefined otherwise.
-function grownFrom(previous: NodeUsage, live: readonly Allocation[]): NodeUsage | undefined {
-  if (live.length < previous.proposed.length) return undefined
-  const known = new Set(previous.proposed)
+// Brings an earlier usage of the node up to `live` in place, when `live` is that usage's
+// allocations (the very same objects) plus new ones; false (and `previous` untouched)
+// otherwise. A live allocation sharing an ID with an earlier one would mean that one is gone
+// from `live`, as IDs are unique, so identity is all that needs comparing.
+function growInPlace(previous: NodeUsage, live: readonly Allocation[]): boolean {
+  const before = previous.proposed
+  if (live.length < before.length) return false
+  // Stores usually list a node's allocations in the same order each time: compare in place.
+  let same = 0
+  while (same < before.length && live[same] === before[same]) same++
+  if (same === before.length) {
+    if (live.length > same) foldIn(previous, live.slice(same))
+    return true
+  }
+  const known = new Set(before)
   let kept = 0
   const added: Allocation[] = []
   for (const a of live) {
     if (known.has(a)) kept++
-    else if (previous.ids.has(a.ID)) return undefined // changed, not new
     else added.push(a)
   }
-  if (kept !== previous.proposed.length) return undefined
-  return extend(previous, added, 0)
+  if (kept !== before.length) return false
+  foldIn(previous, added)
+  return true
 }
 
 function foldIn(usage: NodeUsage, fresh: readonly Allocation[]): void {
-  usage.netIdx.addAllocs(fresh)
+  if (usage.netIdx.addAllocs(fresh)) usage.collide = true
+  usage.netAsk = undefined
   const used = usedCpuMemDisk(fresh)
   usage.cpu += used.Flattened.Cpu.CpuShares
   usage.memory += used.Flattened.Memory.MemoryMB
   usage.disk += used.Shared.DiskMB
   for (const a of fresh) {
     usage.proposed.push(a)
-    usage.ids.add(a.ID)
+    if (usage.groups !== undefined) countIn(usage.groups, a)
   }
 }
 
 /**
  * Keeps each node's usage across evaluations while the state's allocations on it do not change
- * (needs `State.nodeAllocsVersion`). A worker keeps one for its lifetime; it holds one entry per
- * node.
+ * (needs `State.nodeAllocsVersion`), and brings it up to date in place when the node only gained
+ * allocations. So it serves one evaluation at a time: a worker keeps one for its lifetime (give
+ * workers that run at the same time a cache each). It holds one entry per node.
  */
 export class NodeUsageCache {
   private readonly entries = new Map<string, { version: number; usage: NodeUsage }>()
@@ -185,7 +240,12 @@ export class NodeUsageCache {
   }
 
   set(nodeID: string, version: number, usage: NodeUsage): void {
-    this.entries.set(nodeID, { version, usage })
+    const e = this.entries.get(nodeID)
+    if (e === undefined) this.entries.set(nodeID, { version, usage })
+    else {
+      e.version = version
+      e.usage = usage
+    }
   }
 
   /** Forgets everything (after a restore, when versions may repeat). */
@@ -243,7 +303,7 @@ export class EvalContext {
     if (local !== undefined && local.stops === stops && local.preempts === preempts) {
       if (local.placed === count) return local
       const fresh = placed!.slice(local.placed)
-      if (count > local.placed && fresh.every((a) => !local.ids.has(a.ID))) {
+      if (count > local.placed && fresh.every((a) => !this.replaces(a, local))) {
         foldIn(local, fresh)
         local.placed = count
         return local
@@ -253,12 +313,22 @@ export class EvalContext {
     if (stops === 0 && preempts === 0 && local === undefined) {
       // Only placements so far: the state's usage plus them, unless one replaces an allocation.
       const base = this.baseUsage(node)
-      usage = placed!.some((a) => base.ids.has(a.ID)) ? buildUsage(node, this.proposedAllocs(node.ID), count, stops, preempts) : extend(base, placed!, count)
+      usage = placed!.some((a) => this.replaces(a, base)) ? buildUsage(node, this.proposedAllocs(node.ID), count, stops, preempts) : extend(base, placed!, count)
     } else {
       usage = buildUsage(node, this.proposedAllocs(node.ID), count, stops, preempts)
     }
     this.usage.set(node.ID, usage)
     return usage
+  }
+
+  // Whether the placement takes the place of an allocation `usage` counts (an update in place).
+  // New allocations have IDs the state has never seen: then only the plan's own placements,
+  // which come last in `proposed`, need a look.
+  private replaces(placement: Allocation, usage: NodeUsage): boolean {
+    const proposed = usage.proposed
+    const from = this.state.allocByID(placement.ID) === undefined ? proposed.length - usage.placed : 0
+    for (let i = from; i < proposed.length; i++) if (proposed[i]!.ID === placement.ID) return true
+    return false
   }
 
   // The usage of what the state alone runs on the node. Shared: never changed once built.
@@ -270,7 +340,7 @@ export class EvalContext {
       const live = this.state.allocsByNodeTerminal(node.ID, false)
       // Usually the node only gained allocations since last time: extend what was known.
       const previous = this.cache.latest(node.ID)
-      const usage = previous !== undefined && previous.node === node ? (grownFrom(previous, live) ?? buildUsage(node, live, 0, 0, 0)) : buildUsage(node, live, 0, 0, 0)
+      const usage = previous !== undefined && previous.node === node && growInPlace(previous, live) ? previous : buildUsage(node, live, 0, 0, 0)
       this.cache.set(node.ID, version, usage)
       return usage
     }

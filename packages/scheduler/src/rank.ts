@@ -1,6 +1,6 @@
 import type { Affinity, AllocatedTaskResources, AllocatedSharedResources, ComparableResources, Job, NetworkResource, Node, Spread, TaskGroup, TaskLifecycleConfig } from '@nomadic/structs'
 import { allocComparableResources, NetworkAssignError, NetworkIndex, scoreFitBinPack, scoreFitSpread } from '@nomadic/structs'
-import { bump, type EvalContext, type NodeUsage } from './context.js'
+import { bump, groupAllocCount, networkProblem, type EvalContext, type NodeUsage } from './context.js'
 import { nodeMatches, resolveTarget } from './constraint.js'
 import type { PropertyUsage } from './property-usage.js'
 
@@ -75,7 +75,7 @@ export function binPack(ctx: EvalContext, node: Node, tg: TaskGroup, spreadAlgor
   const ask = groupAsk(tg)
   if (ask.networks > 1) return binPackManyNetworks(ctx, node, tg, spreadAlgorithm, ask)
   if (ask.only !== undefined) {
-    const problem = usage.netIdx.canAssign(ask.only)
+    const problem = networkProblem(usage, ask.only)
     if (problem !== undefined) return exhausted(ctx, node, `network: ${problem}`)
   }
   const dimension = exhaustedDimension(usage, ask)
@@ -151,12 +151,12 @@ function exhausted(ctx: EvalContext, node: Node, dimension: string): undefined {
   return undefined
 }
 
-/** Job anti-affinity: a penalty for every allocation of the same group already on the node. */
-export function jobAntiAffinity(ctx: EvalContext, option: RankedNode, job: Job, tg: TaskGroup): void {
-  let collisions = 0
-  for (const a of ctx.nodeUsage(option.node).proposed) {
-    if (a.JobID === job.ID && a.TaskGroup === tg.Name) collisions++
-  }
+/**
+ * Job anti-affinity: a penalty for every allocation of the same group already on the node.
+ * `key` is the group's {@link groupKey}.
+ */
+export function jobAntiAffinity(ctx: EvalContext, option: RankedNode, key: string, tg: TaskGroup): void {
+  const collisions = groupAllocCount(ctx.nodeUsage(option.node), key)
   if (collisions > 0) option.scores.push(-(collisions + 1) / Math.max(1, tg.Count))
 }
 

@@ -1,6 +1,6 @@
 import { shuffle } from '@nomadic/runtime'
 import type { Job, Node, TaskGroup } from '@nomadic/structs'
-import type { EvalContext } from './context.js'
+import { groupKey, type EvalContext } from './context.js'
 import { DistinctChecker, FeasibilityChecker } from './feasible.js'
 import { binPack, groupAffinities, groupSpreads, jobAntiAffinity, nodeAffinity, normalize, spreadScore, type RankedNode } from './rank.js'
 import { PropertyUsage } from './property-usage.js'
@@ -69,6 +69,7 @@ export class Stack {
       return u
     }
 
+    const antiAffinityKey = groupKey(job.ID, tg.Name)
     const taken: RankedNode[] = []
     const skipped: RankedNode[] = []
     const n = this.nodes.length
@@ -80,7 +81,7 @@ export class Stack {
       if (!this.feasibility.feasible(node, tg) || !this.distinct.feasible(node, tg, usage)) continue
       const option = binPack(ctx, node, tg, this.spreadAlgorithm)
       if (option === undefined) continue
-      jobAntiAffinity(ctx, option, job, tg)
+      jobAntiAffinity(ctx, option, antiAffinityKey, tg)
       if (options.penaltyNodeIDs?.has(node.ID)) option.scores.push(-1)
       nodeAffinity(ctx, option, affinities)
       if (spreads.length > 0) spreadScore(option, tg, spreads, usage(tg.Name))

@@ -45,6 +45,7 @@ function devicesOversubscribed(node: Node, allocs: readonly Allocation[]): boole
   for (const dev of node.NodeResources?.Devices ?? []) {
     for (const inst of dev.Instances ?? []) known.add(`${dev.Vendor}/${dev.Type}/${dev.Name}/${inst.ID}`)
   }
+  if (known.size === 0) return false // nothing the allocations hold can be counted
   const taken = new Set<string>()
   for (const alloc of allocs) {
     if (allocTerminal(alloc)) continue

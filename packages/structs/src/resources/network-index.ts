@@ -15,30 +15,64 @@ export interface PortRandom {
 /**
  * A set of ports. A node uses a few dozen ports at most, so a hash set is far cheaper to build
  * for every candidate node than a 65,536-bit map (which cost 8 KiB of zeroed memory each).
+ * Copies share what both had at the time (a frozen layer below each) and keep their own
+ * additions, so copying an index per candidate node does not copy its ports.
  */
 class PortSet {
-  private readonly ports = new Set<number>()
+  private own = new Set<number>()
+  private below: PortSet | undefined
+  private depth = 0
+  private count = 0
   has(port: number): boolean {
-    return this.ports.has(port)
+    if (this.own.has(port)) return true
+    for (let layer = this.below; layer !== undefined; layer = layer.below) if (layer.own.has(port)) return true
+    return false
   }
   add(port: number): void {
-    this.ports.add(port)
+    if (this.has(port)) return
+    this.own.add(port)
+    this.count++
   }
   get size(): number {
-    return this.ports.size
+    return this.count
   }
   /** How many ports in [from, to] are in the set. */
   countBetween(from: number, to: number): number {
     let n = 0
-    for (const p of this.ports) if (p >= from && p <= to) n++
+    for (let layer: PortSet | undefined = this; layer !== undefined; layer = layer.below) {
+      for (const p of layer.own) if (p >= from && p <= to) n++
+    }
     return n
   }
   copy(): PortSet {
+    // Deep chains make lookups slow: past a few layers, start again from one flat set.
+    if (this.depth >= maxPortLayers) this.flatten()
+    if (this.own.size > 0) {
+      const frozen = new PortSet()
+      frozen.own = this.own
+      frozen.below = this.below
+      frozen.depth = this.depth
+      frozen.count = this.count
+      this.own = new Set()
+      this.below = frozen
+      this.depth++
+    }
     const c = new PortSet()
-    for (const p of this.ports) c.ports.add(p)
+    c.below = this.below
+    c.depth = this.depth
+    c.count = this.count
     return c
   }
+  private flatten(): void {
+    const all = new Set<number>()
+    for (let layer: PortSet | undefined = this; layer !== undefined; layer = layer.below) for (const p of layer.own) all.add(p)
+    this.own = all
+    this.below = undefined
+    this.depth = 0
+  }
 }
+
+const maxPortLayers = 6
 
 /**
  * Nomad's `NetworkIndex`: the networks of one node, the ports used on each of its IPs and the
@@ -60,6 +94,8 @@ export class NetworkIndex {
   /** Bandwidth used per device. */
   readonly usedBandwidth = new Map<string, number>()
   private readonly usedPorts = new Map<string, PortSet>()
+  /** The addresses of each of `availNetworks`, looked up once per node rather than per check. */
+  private readonly availIps: string[][] = []
 
   /**
    * Nomad's `SetNode`: learns the node's networks and marks its reserved host ports used.
@@ -70,6 +106,7 @@ export class NetworkIndex {
     for (const n of networks ?? []) {
       if (n.Device === '') continue
       this.availNetworks.push(n)
+      this.availIps.push(ipsOf(n))
       this.availBandwidth.set(n.Device, n.MBits)
     }
     let collide = false
@@ -87,9 +124,10 @@ export class NetworkIndex {
     const ports = parsedSpec(spec)
     if (ports === undefined) return false
     // One bitmap per address the node's networks offer; a small CIDR counts as its addresses.
-    for (const n of this.availNetworks) {
+    for (let i = 0; i < this.availNetworks.length; i++) {
+      const n = this.availNetworks[i]!
       this.portsFor(n.IP)
-      if (smallCidr(n)) for (const ip of ipsOf(n)) this.portsFor(ip)
+      if (smallCidr(n)) for (const ip of this.availIps[i]!) this.portsFor(ip)
     }
     let collide = false
     for (const used of this.usedPorts.values()) {
@@ -108,41 +146,38 @@ export class NetworkIndex {
       if (allocTerminal(alloc)) continue
       const ar = alloc.AllocatedResources
       if (ar != null) {
-        for (const n of ar.Shared.Networks ?? []) if (this.addReserved(n)) collide = true
-        for (const task of Object.values(ar.Tasks ?? {})) {
-          for (const n of task.Networks ?? []) if (this.addReserved(n)) collide = true
-        }
+        if (this.addNetworks(ar.Shared.Networks)) collide = true
+        const tasks = ar.Tasks
+        if (tasks != null) for (const name in tasks) if (this.addNetworks(tasks[name]!.Networks)) collide = true
       } else {
-        for (const task of Object.values(alloc.TaskResources ?? {})) {
-          for (const n of task.Networks ?? []) if (this.addReserved(n)) collide = true
-        }
+        const tasks = alloc.TaskResources
+        if (tasks != null) for (const name in tasks) if (this.addNetworks(tasks[name]!.Networks)) collide = true
       }
     }
+    return collide
+  }
+
+  private addNetworks(networks: readonly NetworkResource[] | null | undefined): boolean {
+    if (networks == null) return false
+    let collide = false
+    for (const n of networks) if (this.addReserved(n)) collide = true
     return collide
   }
 
   /** Nomad's `AddReserved`: marks an assigned network's ports and bandwidth used; true on a collision or an out-of-range port. */
   addReserved(n: NetworkResource): boolean {
     const used = this.portsFor(n.IP)
-    let collide = false
-    for (const list of [n.ReservedPorts, n.DynamicPorts]) {
-      for (const port of list ?? []) {
-        if (port.Value < 0 || port.Value >= MaxValidPort) {
-          collide = true
-          continue
-        }
-        if (used.has(port.Value)) collide = true
-        else used.add(port.Value)
-      }
-    }
+    const reserved = markUsed(used, n.ReservedPorts)
+    const dynamic = markUsed(used, n.DynamicPorts)
     this.usedBandwidth.set(n.Device, (this.usedBandwidth.get(n.Device) ?? 0) + n.MBits)
-    return collide
+    return reserved || dynamic
   }
 
   /** An independent copy: changes to either leave the other as it was. */
   copy(): NetworkIndex {
     const c = new NetworkIndex()
     c.availNetworks.push(...this.availNetworks)
+    c.availIps.push(...this.availIps)
     for (const [k, v] of this.availBandwidth) c.availBandwidth.set(k, v)
     for (const [k, v] of this.usedBandwidth) c.usedBandwidth.set(k, v)
     for (const [ip, ports] of this.usedPorts) c.usedPorts.set(ip, ports.copy())
@@ -200,12 +235,31 @@ export class NetworkIndex {
   canAssign(ask: NetworkResource): string | undefined {
     const need = ask.DynamicPorts?.length ?? 0
     const range = MaxDynamicPort - MinDynamicPort + 1 - (ask.ReservedPorts?.length ?? 0)
-    const found = this.scan(ask, (_n, _ip, used) => {
-      // Counting the used dynamic ports is needed only when the node uses that many ports at all.
-      const short = need > 0 && range - (used?.size ?? 0) < need && range - (used?.countBetween(MinDynamicPort, MaxDynamicPort) ?? 0) < need
-      return short ? undefined : true
-    })
-    return typeof found === 'string' ? found : undefined
+    const reserved = ask.ReservedPorts ?? []
+    // The same walk as `scan`, written out: this runs for every candidate node.
+    let failure: string | undefined = 'no networks available'
+    for (let i = 0; i < this.availNetworks.length; i++) {
+      const n = this.availNetworks[i]!
+      const avail = this.availBandwidth.get(n.Device) ?? 0
+      const usedBw = this.usedBandwidth.get(n.Device) ?? 0
+      for (const ip of this.availIps[i]!) {
+        if (usedBw + ask.MBits > avail) {
+          failure = 'bandwidth exceeded'
+          continue
+        }
+        const used = this.usedPorts.get(ip)
+        const reservedProblem = reserved.length === 0 ? undefined : checkReserved(reserved, used)
+        if (reservedProblem !== undefined) {
+          failure = reservedProblem
+          continue
+        }
+        // Counting the used dynamic ports is needed only when the node uses that many ports at all.
+        const short = need > 0 && range - (used?.size ?? 0) < need && range - (used?.countBetween(MinDynamicPort, MaxDynamicPort) ?? 0) < need
+        if (!short) return undefined
+        failure = 'dynamic port selection failed'
+      }
+    }
+    return failure
   }
 
   // Walks the node's addresses in order; at the first with the bandwidth and the reserved ports
@@ -213,8 +267,9 @@ export class NetworkIndex {
   // gave, or Nomad's reason for the last address that failed.
   private scan<T>(ask: NetworkResource, dynamic: (n: NetworkResource, ip: string, used: PortSet | undefined) => T | undefined): T | string {
     let failure = 'no networks available'
-    for (const n of this.availNetworks) {
-      for (const ip of ipsOf(n)) {
+    for (let i = 0; i < this.availNetworks.length; i++) {
+      const n = this.availNetworks[i]!
+      for (const ip of this.availIps[i]!) {
         const avail = this.availBandwidth.get(n.Device) ?? 0
         const usedBw = this.usedBandwidth.get(n.Device) ?? 0
         if (usedBw + ask.MBits > avail) {
@@ -259,6 +314,21 @@ function parsedSpec(spec: string): number[] | undefined {
   if (specCache.size >= 256) specCache.clear()
   specCache.set(spec, ports)
   return ports
+}
+
+// Marks `ports` used; true when one was already used or is out of range.
+function markUsed(used: PortSet, ports: readonly Port[] | null | undefined): boolean {
+  if (ports == null) return false
+  let collide = false
+  for (const port of ports) {
+    if (port.Value < 0 || port.Value >= MaxValidPort) {
+      collide = true
+      continue
+    }
+    if (used.has(port.Value)) collide = true
+    else used.add(port.Value)
+  }
+  return collide
 }
 
 function checkReserved(ports: readonly Port[], used: PortSet | undefined): string | undefined {
