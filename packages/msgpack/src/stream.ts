@@ -62,7 +62,7 @@ export class StreamDecoder {
   // The scan of the value being received: how far into the buffered bytes it got, and how many
   // items each open array or map still holds.
   private scanPos = 0
-  private open: number[] = []
+  private readonly open: number[] = []
   private scanning = false
   /** The scan reached the end of the value's headers; only payload bytes are missing. */
   private lastPayload = false
@@ -136,7 +136,7 @@ export class StreamDecoder {
     if (!this.scanning) {
       this.scanning = true
       this.scanPos = 0
-      this.open = []
+      this.open.length = 0
       this.lastPayload = false
     }
     if (this.lastPayload) return this.finish()

@@ -17,13 +17,15 @@ let nextSeq = 0
 
 const HEADER_DECODE: DecodeOptions = { maxDepth: 4 }
 
-/** A call waiting for its turn on the stream. */
-interface QueuedCall {
+/** A call, waiting for its turn on the stream or running. */
+interface Call {
   method: string
   args: unknown
   options: CallOptions
   resolve: (value: unknown) => void
   reject: (error: unknown) => void
+  seq: number
+  onAbort: (() => void) | undefined
 }
 
 /**
@@ -32,8 +34,10 @@ interface QueuedCall {
  */
 export class RpcStreamClient {
   private readonly reader: MessageReader
-  private readonly waiting: QueuedCall[] = []
-  private busy = false
+  private readonly waiting: Call[] = []
+  // The call whose reply is awaited. One call at a time, so its state lives here and the
+  // callbacks below are made once per client, not once per call: this is every RPC's hot path.
+  private active: Call | undefined
   private broken: Error | undefined
 
   constructor(
@@ -54,10 +58,10 @@ export class RpcStreamClient {
   /** Calls `method`; rejects with {@link RemoteError} carrying the server's text when it fails. */
   call(method: string, args: unknown, options: CallOptions = {}): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const call: QueuedCall = { method, args, options, resolve, reject }
+      const call: Call = { method, args, options, resolve, reject, seq: 0, onAbort: undefined }
       // Idle: start at once. Busy: queue behind the calls already waiting.
-      if (this.busy) this.waiting.push(call)
-      else this.run(call)
+      this.waiting.push(call)
+      if (this.active === undefined) this.startNext()
     })
   }
 
@@ -66,50 +70,71 @@ export class RpcStreamClient {
     this.stream.end()
   }
 
-  // One call: write the request, read the reply pair, settle, then start the next waiting call.
-  // Plain callbacks rather than an async function: this is the hot path of every RPC.
-  private run(call: QueuedCall): void {
-    this.busy = true
-    const { signal, decode } = call.options
-    const aborted = (): RpcError => new RpcError('RPC_ABORTED', 'call aborted', { cause: signal?.reason })
-    const done = (error: unknown, value?: unknown): void => {
-      signal?.removeEventListener('abort', onAbort)
-      if (error === undefined) call.resolve(value)
-      else call.reject(error)
-      const next = this.waiting.shift()
-      if (next !== undefined) this.run(next)
-      else this.busy = false
+  // Starts the first waiting call that can go out; those refused at once fail in this loop.
+  private startNext(): void {
+    for (let next = this.waiting.shift(); next !== undefined; next = this.waiting.shift()) {
+      if (this.run(next)) return
     }
-    const onAbort = (): void => {
-      this.broken ??= aborted()
-      this.stream.destroy()
+  }
+
+  // One call: write the request and read the reply pair (`settle` ends it). False when refused.
+  private run(call: Call): boolean {
+    const { signal } = call.options
+    if (this.broken !== undefined) {
+      call.reject(this.broken)
+      return false
     }
-    if (this.broken !== undefined) return done(this.broken)
-    if (signal?.aborted) return done(signal.reason)
+    if (signal?.aborted) {
+      call.reject(signal.reason)
+      return false
+    }
+    this.active = call
     nextSeq = nextSeq >= Number.MAX_SAFE_INTEGER ? 1 : nextSeq + 1
-    const seq = nextSeq
-    let header: Record<string, unknown> | undefined
-    // The body of an error reply is an empty map, read with the default options.
-    const bodyOptions = (raw: unknown): DecodeOptions | undefined => {
-      header = asRecord(raw, 'response header')
-      return isErrorText(header['Error']) ? undefined : decode
+    call.seq = nextSeq
+    this.stream.write(encodePair({ ServiceMethod: call.method, Seq: call.seq }, call.args ?? {}))
+    if (signal !== undefined) {
+      call.onAbort = () => {
+        this.broken ??= abortError(signal)
+        this.stream.destroy()
+      }
+      signal.addEventListener('abort', call.onAbort, { once: true })
     }
-    this.stream.write(encodePair({ ServiceMethod: call.method, Seq: seq }, call.args ?? {}))
-    signal?.addEventListener('abort', onAbort, { once: true })
-    this.reader.readPair(HEADER_DECODE, bodyOptions).then(
-      (pair) => {
-        if (pair === EOF) return done(signal?.aborted ? aborted() : this.fail(new RpcError('RPC_CONNECTION_CLOSED', 'EOF')))
-        const error = header!['Error']
-        if (isErrorText(error)) return done(new RemoteError(error))
-        if (Number(header!['Seq']) !== seq) {
-          return done(this.fail(new RpcError('RPC_MALFORMED', `response for sequence ${String(header!['Seq'])}, expected ${seq}`)))
-        }
-        done(undefined, pair[1])
-      },
-      (error: Error) => {
-        done(signal?.aborted ? aborted() : this.fail(error))
-      },
-    )
+    this.reader.readPair(HEADER_DECODE, this.bodyOptions).then(this.onReply, this.onReadError)
+    return true
+  }
+
+  // The body of an error reply is an empty map, read with the default options.
+  private readonly bodyOptions = (raw: unknown): DecodeOptions | undefined => {
+    return isErrorText(asRecord(raw, 'response header')['Error']) ? undefined : this.active!.options.decode
+  }
+
+  private readonly onReply = (pair: [unknown, unknown] | typeof EOF): void => {
+    const call = this.active!
+    if (pair === EOF) {
+      const signal = call.options.signal
+      return this.settle(signal?.aborted ? abortError(signal) : this.fail(new RpcError('RPC_CONNECTION_CLOSED', 'EOF')))
+    }
+    const header = pair[0] as Record<string, unknown>
+    const error = header['Error']
+    if (isErrorText(error)) return this.settle(new RemoteError(error))
+    if (Number(header['Seq']) !== call.seq) {
+      return this.settle(this.fail(new RpcError('RPC_MALFORMED', `response for sequence ${String(header['Seq'])}, expected ${call.seq}`)))
+    }
+    this.settle(undefined, pair[1])
+  }
+
+  private readonly onReadError = (error: Error): void => {
+    const signal = this.active!.options.signal
+    this.settle(signal?.aborted ? abortError(signal) : this.fail(error))
+  }
+
+  private settle(error: unknown, value?: unknown): void {
+    const call = this.active!
+    if (call.onAbort !== undefined) call.options.signal!.removeEventListener('abort', call.onAbort)
+    if (error === undefined) call.resolve(value)
+    else call.reject(error)
+    this.active = undefined
+    this.startNext()
   }
 
   private fail(error: Error): Error {
@@ -117,6 +142,10 @@ export class RpcStreamClient {
     if (!this.stream.destroyed) this.stream.destroy()
     return error
   }
+}
+
+function abortError(signal: AbortSignal): RpcError {
+  return new RpcError('RPC_ABORTED', 'call aborted', { cause: signal.reason })
 }
 
 function isErrorText(value: unknown): value is string {
