@@ -83,6 +83,16 @@ interface MemberState {
   state: NodeStateType
   stateChange: number
   vsn: number[]
+  /** This node's push-pull entry as last encoded, with the fields it was encoded from. */
+  pushEntry?: { bytes: Buffer; incarnation: number; state: NodeStateType; addr: Buffer; port: number; meta: Buffer; vsn: number[] }
+}
+
+/** What an alive message said, remembered by its exact bytes (see `staleAlive`). */
+interface SeenAlive {
+  node: string
+  incarnation: number
+  addr: Buffer
+  port: number
 }
 
 interface AckHandler {
@@ -123,6 +133,8 @@ export class Memberlist extends TypedEmitter<MemberlistEvents> {
   private readonly ackHandlers = new Map<number, AckHandler>()
   private readonly openStreams = new Set<Stream>()
   private readonly timers = new Set<Timer>()
+  /** Alive messages already handled, by their exact bytes; cleared when it outgrows the cluster. */
+  private readonly seenAlive = new Map<string, SeenAlive>()
   private probeIndex = 0
   private seqNo = 0
   private incarnation = 0
@@ -509,12 +521,9 @@ export class Memberlist extends TypedEmitter<MemberlistEvents> {
   private aliveNode(a: Alive, notify: (() => void) | undefined, bootstrap: boolean): void {
     let state = this.nodeMap.get(a.node)
     if (this.leaving && a.node === this.name) return
-    if (a.vsn.length >= 3) {
-      const [pMin, pMax] = [a.vsn[0]!, a.vsn[1]!]
-      if (pMin === 0 || pMax === 0 || pMin > pMax) {
-        this.logger.warn(`Ignoring an alive message for '${a.node}' because protocol version(s) are wrong`)
-        return
-      }
+    if (!validVsn(a.vsn)) {
+      this.logger.warn(`Ignoring an alive message for '${a.node}' because protocol version(s) are wrong`)
+      return
     }
     if (this.options.alive !== undefined) {
       if (a.vsn.length < 6) {
@@ -876,9 +885,19 @@ export class Memberlist extends TypedEmitter<MemberlistEvents> {
       }
       case MessageType.suspect: return this.suspectNode(decodeSuspect(decodeMap(body).map))
       case MessageType.alive: {
+        // Each alive message arrives many times (every peer retransmits it); a copy already
+        // seen that still says nothing new is dropped before decoding. Not with an alive
+        // delegate, which must see every message.
+        const key = this.options.alive === undefined ? body.toString('latin1') : undefined
+        if (key !== undefined && this.staleAlive(this.seenAlive.get(key))) return
         const a = decodeAlive(decodeMap(body).map)
         if (this.config.protocolVersion < 2 || a.port === 0) a.port = this.advertise.port
-        return this.aliveNode(a, undefined, false)
+        this.aliveNode(a, undefined, false)
+        if (key !== undefined && validVsn(a.vsn)) {
+          if (this.seenAlive.size >= 2 * this.nodes.length + 64) this.seenAlive.clear()
+          this.seenAlive.set(key, { node: a.node, incarnation: a.incarnation, addr: a.addr, port: a.port })
+        }
+        return
       }
       case MessageType.dead: return this.deadNode(decodeSuspect(decodeMap(body).map))
       case MessageType.user: {
@@ -889,6 +908,16 @@ export class Memberlist extends TypedEmitter<MemberlistEvents> {
       default:
         throw new MalformedMessageError(`msg type (${type}) not supported`)
     }
+  }
+
+  /**
+   * True when an alive message like `seen` would change nothing: aliveNode would return at
+   * its incarnation check (not about us, same address, no newer incarnation).
+   */
+  private staleAlive(seen: SeenAlive | undefined): boolean {
+    if (seen === undefined || seen.node === this.name) return false
+    const state = this.nodeMap.get(seen.node)
+    return state !== undefined && seen.incarnation <= state.incarnation && state.port === seen.port && sameBytes(state.addr, seen.addr)
   }
 
   private replyAddress(p: { sourceAddr?: Buffer; sourcePort?: number }, from: string): string {
@@ -1037,11 +1066,7 @@ export class Memberlist extends TypedEmitter<MemberlistEvents> {
       Buffer.from([MessageType.pushPull]),
       encodeBody(encodePushPullHeader({ nodes: this.nodes.length, userStateLen: userState?.length ?? 0, join })),
     ]
-    for (const n of this.nodes) {
-      parts.push(encodeBody(encodePushNodeState({
-        name: n.name, addr: n.addr, port: n.port, meta: n.meta, incarnation: n.incarnation, state: n.state, vsn: Buffer.from(n.vsn),
-      })))
-    }
+    for (const n of this.nodes) parts.push(pushEntry(n))
     if (userState !== null) parts.push(userState)
     this.writeStream(stream, Buffer.concat(parts))
   }
@@ -1196,11 +1221,31 @@ export function pushPullScale(interval: number, n: number): number {
   return multiplier * interval
 }
 
+/** False when Vsn carries a protocol range that is zero or inverted. */
+function validVsn(vsn: Buffer): boolean {
+  if (vsn.length < 3) return true
+  const pMin = vsn[0]!
+  const pMax = vsn[1]!
+  return pMin !== 0 && pMax !== 0 && pMin <= pMax
+}
+
 /** Byte equality without a call into native code (addresses are 4 or 16 bytes). */
 function sameBytes(a: Buffer, b: Buffer): boolean {
   if (a.length !== b.length) return false
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
   return true
+}
+
+/** The node's push-pull entry; encoded again only when a field changed (field values are replaced, never mutated). */
+function pushEntry(n: MemberState): Buffer {
+  const c = n.pushEntry
+  if (c !== undefined && c.incarnation === n.incarnation && c.state === n.state && c.addr === n.addr && c.port === n.port &&
+    c.meta === n.meta && c.vsn === n.vsn) return c.bytes
+  const bytes = encodeBody(encodePushNodeState({
+    name: n.name, addr: n.addr, port: n.port, meta: n.meta, incarnation: n.incarnation, state: n.state, vsn: Buffer.from(n.vsn),
+  }))
+  n.pushEntry = { bytes, incarnation: n.incarnation, state: n.state, addr: n.addr, port: n.port, meta: n.meta, vsn: n.vsn }
+  return bytes
 }
 
 function toNode(s: MemberState): Node {
