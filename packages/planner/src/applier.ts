@@ -2,6 +2,7 @@ import type { Plan, PlanResult } from '@nomadic/structs'
 import { noopLogger, noopMetrics, systemClock, type Clock, type Logger, type Metrics } from '@nomadic/runtime'
 import { PlanApplierStoppedError, PlannerError } from './errors.js'
 import { evaluatePlan, isNoOp } from './evaluate.js'
+import { NodeFitCache } from './fit-cache.js'
 import type { PlanQueue, PendingPlan } from './plan-queue.js'
 import { OptimisticSnapshot, type PlanSnapshot } from './snapshot.js'
 
@@ -39,6 +40,8 @@ export class PlanApplier {
   private readonly metrics: Metrics
   private abort: AbortController | undefined
   private loop: Promise<void> | undefined
+  // Plans are evaluated one at a time, so one cache serves them all.
+  private readonly fitCache = new NodeFitCache()
 
   constructor(options: PlanApplierOptions) {
     const concurrency = options.concurrency ?? 2
@@ -113,7 +116,7 @@ export class PlanApplier {
         snap ??= await snapshot(Math.max(prevIndex, plan.SnapshotIndex ?? 0), signal)
 
         const started = this.clock.now()
-        let result = await evaluatePlan(snap, plan, { concurrency: this.options.concurrency! })
+        let result = await evaluatePlan(snap, plan, { concurrency: this.options.concurrency!, fitCache: this.fitCache })
         this.metrics.timing('nomad.plan.evaluate', this.clock.now() - started)
 
         if (isNoOp(result)) {
@@ -133,7 +136,7 @@ export class PlanApplier {
           snap = await snapshot(Math.max(prevIndex, plan.SnapshotIndex ?? 0), signal)
           // This plan was judged as if the previous one had committed (its stops freeing room):
           // that did not happen, so judge it again.
-          if (!committed) result = await evaluatePlan(snap, plan, { concurrency: this.options.concurrency! })
+          if (!committed) result = await evaluatePlan(snap, plan, { concurrency: this.options.concurrency!, fitCache: this.fitCache })
           if (isNoOp(result)) {
             pending.respond(result)
             continue

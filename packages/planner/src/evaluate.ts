@@ -1,12 +1,18 @@
-import type { Allocation, Deployment, Plan, PlanResult } from '@nomadic/structs'
+import type { Allocation, Deployment, Node, Plan, PlanResult } from '@nomadic/structs'
 import {
   allocsFit,
   allocTerminal,
+  comparableSuperset,
+  nodeComparableReserved,
+  nodeComparableResources,
   NodeSchedulingIneligible,
   NodeStatusReady,
   planResultIsNoOp,
+  subtractComparable,
+  usedCpuMemDisk,
 } from '@nomadic/structs'
 import { PlannerError } from './errors.js'
+import type { NodeFitCache } from './fit-cache.js'
 import type { PlanSnapshot } from './snapshot.js'
 
 /** Whether one node of a plan fits, and why not. */
@@ -19,6 +25,8 @@ export interface NodeFit {
 export interface EvaluateOptions {
   /** Nodes evaluated at once. Default 2. */
   concurrency?: number
+  /** What nodes' live allocations use, kept from plan to plan (the applier keeps one). */
+  fitCache?: NodeFitCache
 }
 
 const hasEntries = (m: Record<string, Allocation[]> | null | undefined, nodeID: string): boolean =>
@@ -29,7 +37,7 @@ const hasEntries = (m: Record<string, Allocation[]> | null | undefined, nodeID: 
  * always fit; placements need a ready, eligible, non-draining node on which the non-terminal
  * allocations, less those the plan stops, preempts or replaces, plus the plan's placements fit.
  */
-export function evaluateNodePlan(snap: PlanSnapshot, plan: Plan, nodeID: string): NodeFit {
+export function evaluateNodePlan(snap: PlanSnapshot, plan: Plan, nodeID: string, cache?: NodeFitCache): NodeFit {
   const placements = plan.NodeAllocation?.[nodeID] ?? []
   if (placements.length === 0) return { fit: true, reason: '' }
 
@@ -38,6 +46,11 @@ export function evaluateNodePlan(snap: PlanSnapshot, plan: Plan, nodeID: string)
   if (node.Status !== NodeStatusReady) return { fit: false, reason: 'node is not ready for placements' }
   if (node.SchedulingEligibility === NodeSchedulingIneligible) return { fit: false, reason: 'node is not eligible for draining' }
   if (node.Drain) return { fit: false, reason: 'node is draining' }
+
+  if (cache !== undefined && !hasEntries(plan.NodeUpdate, nodeID) && !hasEntries(plan.NodePreemptions, nodeID) && (node.NodeResources?.Devices ?? []).length === 0) {
+    const fit = placementsFit(cache, node, snap.allocsByNode(nodeID), placements)
+    if (fit !== undefined) return fit
+  }
 
   const removed = new Set<string>()
   for (const a of plan.NodeUpdate?.[nodeID] ?? []) removed.add(a.ID)
@@ -51,6 +64,28 @@ export function evaluateNodePlan(snap: PlanSnapshot, plan: Plan, nodeID: string)
 
   const { fits, dimension } = allocsFit(node, proposed, undefined, true)
   return { fit: fits, reason: fits ? '' : dimension }
+}
+
+// allocsFit of the live allocations plus the placements, worked out from the cached usage of the
+// live ones: the same checks in the same order (cpu, memory, disk, port collisions, bandwidth).
+// Undefined when a placement replaces a live allocation (then the full check runs). The caller
+// has ruled out stops, preemptions and devices.
+function placementsFit(cache: NodeFitCache, node: Node, allocs: readonly Allocation[], placements: readonly Allocation[]): NodeFit | undefined {
+  const live = cache.current(node, allocs)
+  for (const a of placements) if (live.allocs.has(a.ID)) return undefined
+  const used = usedCpuMemDisk(placements)
+  used.Flattened.Cpu.CpuShares += live.cpu
+  used.Flattened.Memory.MemoryMB += live.memory
+  used.Shared.DiskMB += live.disk
+  const available = nodeComparableResources(node)
+  subtractComparable(available, nodeComparableReserved(node))
+  const superset = comparableSuperset(available, used)
+  if (!superset.fits) return { fit: false, reason: superset.dimension }
+  if (live.collide) return { fit: false, reason: 'reserved port collision' }
+  const netIdx = live.netIdx.copy()
+  if (netIdx.addAllocs(placements)) return { fit: false, reason: 'reserved port collision' }
+  if (netIdx.overcommitted()) return { fit: false, reason: 'bandwidth exceeded' }
+  return { fit: true, reason: '' }
 }
 
 /** Whether a result commits nothing at all (structs' `planResultIsNoOp`). */
@@ -72,7 +107,7 @@ export async function evaluatePlan(snap: PlanSnapshot, plan: Plan, options: Eval
     AllocIndex: 0,
   }
   const nodeIDs = [...new Set([...Object.keys(plan.NodeUpdate ?? {}), ...Object.keys(plan.NodeAllocation ?? {})])]
-  const fits = await evaluateNodes(snap, plan, nodeIDs, options.concurrency ?? 2)
+  const fits = await evaluateNodes(snap, plan, nodeIDs, options.concurrency ?? 2, options.fitCache)
 
   let partial = false
   for (let i = 0; i < nodeIDs.length; i++) {
@@ -112,13 +147,13 @@ export async function evaluatePlan(snap: PlanSnapshot, plan: Plan, options: Eval
 // The nodes are evaluated by a bounded pool of workers: with an async state behind the snapshot
 // this bounds concurrent reads, and each worker yields between nodes so a large plan does not
 // hold the event loop (Raft heartbeats share it).
-async function evaluateNodes(snap: PlanSnapshot, plan: Plan, nodeIDs: string[], concurrency: number): Promise<NodeFit[]> {
+async function evaluateNodes(snap: PlanSnapshot, plan: Plan, nodeIDs: string[], concurrency: number, cache: NodeFitCache | undefined): Promise<NodeFit[]> {
   const fits = new Array<NodeFit>(nodeIDs.length)
   let next = 0
   const worker = async (): Promise<void> => {
     while (next < nodeIDs.length) {
       const i = next++
-      fits[i] = evaluateNodePlan(snap, plan, nodeIDs[i]!)
+      fits[i] = evaluateNodePlan(snap, plan, nodeIDs[i]!, cache)
       if (i % 64 === 63) await new Promise<void>((resolve) => setImmediate(resolve))
     }
   }

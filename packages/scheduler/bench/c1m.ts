@@ -4,7 +4,7 @@
 import { SeededRandom } from '@nomadic/runtime'
 import type { Evaluation, Job, Plan } from '@nomadic/structs'
 import { allocsFit, allocTerminal, computeNodeClass, mockEval, mockJob, mockNode } from '@nomadic/structs'
-import { evaluatePlan } from '@nomadic/planner'
+import { evaluatePlan, NodeFitCache } from '@nomadic/planner'
 import { newBatchScheduler, newServiceScheduler, NodeUsageCache, type Planner, type SubmitResult } from '../src/index.js'
 import { InmemState } from '../src/testing/index.js'
 
@@ -15,6 +15,8 @@ const count = Number(process.env.C1M_COUNT ?? 1000)
 const random = new SeededRandom(1)
 // A worker keeps one usage cache for its lifetime.
 const usageCache = new NodeUsageCache()
+// The plan applier keeps one for its lifetime.
+const fitCache = new NodeFitCache()
 const state = new InmemState()
 for (let i = 0; i < nodes; i++) {
   const node = mockNode()
@@ -35,7 +37,7 @@ const planner: Planner & { evals: number } = {
       allocsByNode: (id: string) => state.allocsByNode(id),
       allocByID: (id: string) => state.allocByID(id),
     }
-    const result = await evaluatePlan(snapshot, plan)
+    const result = await evaluatePlan(snapshot, plan, { fitCache })
     const index = state.nextIndex()
     state.applyPlanResult(index, plan, result)
     result.AllocIndex = index

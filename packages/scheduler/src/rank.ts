@@ -7,6 +7,8 @@ import type { PropertyUsage } from './property-usage.js'
 /** A node that can take the task group, with what it would be given and how it scored. */
 export interface RankedNode {
   node: Node
+  /** What the node runs if the plan so far commits. */
+  usage: NodeUsage
   scores: number[]
   finalScore: number
   /** What the allocation is given: filled in by `finalize` when there is one. */
@@ -73,7 +75,7 @@ export function binPack(ctx: EvalContext, node: Node, tg: TaskGroup, spreadAlgor
   const usage = ctx.nodeUsage(node)
   if (usage.collide) return exhausted(ctx, node, 'network: port collision')
   const ask = groupAsk(tg)
-  if (ask.networks > 1) return binPackManyNetworks(ctx, node, tg, spreadAlgorithm, ask)
+  if (ask.networks > 1) return binPackManyNetworks(ctx, node, tg, spreadAlgorithm, ask, usage)
   if (ask.only !== undefined) {
     const problem = networkProblem(usage, ask.only)
     if (problem !== undefined) return exhausted(ctx, node, `network: ${problem}`)
@@ -81,7 +83,7 @@ export function binPack(ctx: EvalContext, node: Node, tg: TaskGroup, spreadAlgor
   const dimension = exhaustedDimension(usage, ask)
   if (dimension !== undefined) return exhausted(ctx, node, dimension)
   const score = fitScore(node, usage.cpu + ask.cpu, usage.memory + ask.memory, spreadAlgorithm)
-  const option: RankedNode = { node, scores: [score], finalScore: score, tasks: {}, shared: { DiskMB: 0 } }
+  const option: RankedNode = { node, usage, scores: [score], finalScore: score, tasks: {}, shared: { DiskMB: 0 } }
   option.finalize = () => {
     let failed = false
     const built = resourcesFor(tg, (list) => (list ?? []).map((n) => {
@@ -115,8 +117,7 @@ function fitScore(node: Node, cpu: number, memory: number, spreadAlgorithm: bool
 
 // Several network asks must see each other's ports, so they are assigned now, on an index of
 // their own that also checks the bandwidth they add up to.
-function binPackManyNetworks(ctx: EvalContext, node: Node, tg: TaskGroup, spreadAlgorithm: boolean, ask: GroupAsk): RankedNode | undefined {
-  const usage = ctx.nodeUsage(node)
+function binPackManyNetworks(ctx: EvalContext, node: Node, tg: TaskGroup, spreadAlgorithm: boolean, ask: GroupAsk, usage: NodeUsage): RankedNode | undefined {
   const netIdx = new NetworkIndex()
   netIdx.setNode(node)
   netIdx.addAllocs(usage.proposed)
@@ -141,7 +142,7 @@ function binPackManyNetworks(ctx: EvalContext, node: Node, tg: TaskGroup, spread
   if (dimension !== undefined) return exhausted(ctx, node, dimension)
   if (netIdx.overcommitted()) return exhausted(ctx, node, 'bandwidth exceeded')
   const score = fitScore(node, usage.cpu + ask.cpu, usage.memory + ask.memory, spreadAlgorithm)
-  return { node, scores: [score], finalScore: score, tasks: built.tasks, shared: built.shared }
+  return { node, usage, scores: [score], finalScore: score, tasks: built.tasks, shared: built.shared }
 }
 
 function exhausted(ctx: EvalContext, node: Node, dimension: string): undefined {
@@ -155,8 +156,8 @@ function exhausted(ctx: EvalContext, node: Node, dimension: string): undefined {
  * Job anti-affinity: a penalty for every allocation of the same group already on the node.
  * `key` is the group's {@link groupKey}.
  */
-export function jobAntiAffinity(ctx: EvalContext, option: RankedNode, key: string, tg: TaskGroup): void {
-  const collisions = groupAllocCount(ctx.nodeUsage(option.node), key)
+export function jobAntiAffinity(option: RankedNode, key: string, tg: TaskGroup): void {
+  const collisions = groupAllocCount(option.usage, key)
   if (collisions > 0) option.scores.push(-(collisions + 1) / Math.max(1, tg.Count))
 }
 

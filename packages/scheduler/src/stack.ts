@@ -81,7 +81,7 @@ export class Stack {
       if (!this.feasibility.feasible(node, tg) || !this.distinct.feasible(node, tg, usage)) continue
       const option = binPack(ctx, node, tg, this.spreadAlgorithm)
       if (option === undefined) continue
-      jobAntiAffinity(ctx, option, antiAffinityKey, tg)
+      jobAntiAffinity(option, antiAffinityKey, tg)
       if (options.penaltyNodeIDs?.has(node.ID)) option.scores.push(-1)
       nodeAffinity(ctx, option, affinities)
       if (spreads.length > 0) spreadScore(option, tg, spreads, usage(tg.Name))

@@ -1,7 +1,7 @@
 import { SeededRandom } from '@nomadic/runtime'
 import type { Allocation, Job, Plan } from '@nomadic/structs'
 import { allocsFit, allocTerminal, computeNodeClass, mockEval, mockJob, mockNode } from '@nomadic/structs'
-import { evaluatePlan } from '@nomadic/planner'
+import { evaluatePlan, NodeFitCache } from '@nomadic/planner'
 import { describe, expect, it } from 'vitest'
 import { newBatchScheduler, newServiceScheduler, NodeUsageCache, type Planner } from '../src/index.js'
 import { InmemState } from '../src/testing/index.js'
@@ -20,9 +20,11 @@ async function run(seed: number, cache: NodeUsageCache | undefined): Promise<{ l
     node.ComputedClass = computeNodeClass(node)
     state.upsertNode(node)
   }
+  // The plan applier's cache goes with the scheduler's: both are compared with neither.
+  const fitCache = cache === undefined ? undefined : new NodeFitCache()
   const planner: Planner = {
     async submitPlan(plan: Plan) {
-      const result = await evaluatePlan({ latestIndex: () => state.index, nodeByID: (id) => state.nodeByID(id), allocsByNode: (id) => state.allocsByNode(id), allocByID: (id) => state.allocByID(id) }, plan)
+      const result = await evaluatePlan({ latestIndex: () => state.index, nodeByID: (id) => state.nodeByID(id), allocsByNode: (id) => state.allocsByNode(id), allocByID: (id) => state.allocByID(id) }, plan, { fitCache })
       const index = state.nextIndex()
       state.applyPlanResult(index, plan, result)
       result.AllocIndex = index
@@ -67,7 +69,7 @@ async function run(seed: number, cache: NodeUsageCache | undefined): Promise<{ l
 const ports = (a: Allocation): string =>
   Object.values(a.AllocatedResources?.Tasks ?? {}).flatMap((t) => (t.Networks ?? []).flatMap((n) => (n.DynamicPorts ?? []).map((p) => p.Value))).join(',')
 
-describe('NodeUsageCache', () => {
+describe('NodeUsageCache (with the planner\'s NodeFitCache)', () => {
   it('places exactly as scheduling without it does, evaluation after evaluation', async () => {
     for (const seed of [1, 2, 3]) {
       const without = await run(seed, undefined)

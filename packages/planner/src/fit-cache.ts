@@ -1,0 +1,79 @@
+import type { Allocation, Node } from '@nomadic/structs'
+import { allocTerminal, NetworkIndex, usedCpuMemDisk } from '@nomadic/structs'
+
+/** What a node's live allocations use, as the plan applier last saw them. */
+export interface LiveUsage {
+  /** The node object it was computed for (a changed node is a new object). */
+  node: Node
+  /** The non-terminal allocations counted, by ID: the very objects the snapshot returned. */
+  allocs: Map<string, Allocation>
+  cpu: number
+  memory: number
+  disk: number
+  /** The node's networks with the allocations' ports and bandwidth marked used. */
+  netIdx: NetworkIndex
+  /** The node's reserved ports or the allocations' ports collide. */
+  collide: boolean
+}
+
+/**
+ * Per node, what its live allocations use, so that checking a plan's placements on a node does
+ * not walk every allocation already there each time. An entry is brought up to date in place when
+ * the snapshot shows the same allocation objects plus new ones (the usual case: the node gained
+ * the previous plan's placements) and rebuilt when anything else changed. The plan applier keeps
+ * one for its lifetime and evaluates one plan at a time.
+ */
+export class NodeFitCache {
+  private readonly entries = new Map<string, LiveUsage>()
+
+  /** The usage of the non-terminal allocations among `allocs` (everything on `node`). */
+  current(node: Node, allocs: readonly Allocation[]): LiveUsage {
+    const entry = this.entries.get(node.ID)
+    if (entry !== undefined && entry.node === node && grow(entry, allocs)) return entry
+    const live = new Map<string, Allocation>()
+    const list: Allocation[] = []
+    for (const a of allocs) {
+      if (allocTerminal(a)) continue
+      live.set(a.ID, a)
+      list.push(a)
+    }
+    const netIdx = new NetworkIndex()
+    const nodeCollide = netIdx.setNode(node)
+    const allocCollide = netIdx.addAllocs(list)
+    const used = usedCpuMemDisk(list)
+    const usage: LiveUsage = {
+      node, allocs: live, netIdx, collide: nodeCollide || allocCollide,
+      cpu: used.Flattened.Cpu.CpuShares, memory: used.Flattened.Memory.MemoryMB, disk: used.Shared.DiskMB,
+    }
+    this.entries.set(node.ID, usage)
+    return usage
+  }
+
+  /** Forgets everything. */
+  clear(): void {
+    this.entries.clear()
+  }
+}
+
+// Adds the allocations `allocs` has beyond the entry's, when it still has all of the entry's
+// (the same objects); false, with the entry untouched, otherwise.
+function grow(entry: LiveUsage, allocs: readonly Allocation[]): boolean {
+  let kept = 0
+  let added: Allocation[] | undefined
+  for (const a of allocs) {
+    if (allocTerminal(a)) continue
+    const known = entry.allocs.get(a.ID)
+    if (known === a) kept++
+    else if (known !== undefined) return false
+    else (added ??= []).push(a)
+  }
+  if (kept !== entry.allocs.size) return false
+  if (added === undefined) return true
+  if (entry.netIdx.addAllocs(added)) entry.collide = true
+  const used = usedCpuMemDisk(added)
+  entry.cpu += used.Flattened.Cpu.CpuShares
+  entry.memory += used.Flattened.Memory.MemoryMB
+  entry.disk += used.Shared.DiskMB
+  for (const a of added) entry.allocs.set(a.ID, a)
+  return true
+}
