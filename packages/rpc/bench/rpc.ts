@@ -4,7 +4,7 @@
 import { execFileSync, spawn } from 'node:child_process'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const packageDir = join(here, '..')
@@ -59,24 +59,31 @@ function runClient(kind: 'ts' | 'go', addr: string): Line {
 }
 
 // The best of several rounds: the machine is shared, and the best run is the least disturbed.
-function best(kind: 'ts' | 'go', addr: string): Line {
-  let top: Line | undefined
+// Rounds interleave the pairings, so a change of load on the machine falls on all of them
+// rather than on whichever pairing happened to run last.
+function bestOfRounds(pairings: Array<{ kind: 'ts' | 'go'; addr: string }>): Line[] {
+  const top: Array<Line | undefined> = pairings.map(() => undefined)
   for (let i = 0; i < rounds; i++) {
-    const line = runClient(kind, addr)
-    if (line.errors !== 0) throw new Error(`${kind} client saw ${line.errors} errors`)
-    if (top === undefined || line.callsPerSec > top.callsPerSec) top = line
+    pairings.forEach(({ kind, addr }, j) => {
+      const line = runClient(kind, addr)
+      if (line.errors !== 0) throw new Error(`${kind} client saw ${line.errors} errors`)
+      if (top[j] === undefined || line.callsPerSec > top[j]!.callsPerSec) top[j] = line
+    })
   }
-  return top!
+  return top as Line[]
 }
 
 build()
 const goServer = await startServer('go')
 const tsServer = await startServer('ts')
+const loadBefore = loadavg()[0]!
 try {
   runClient('go', tsServer.addr) // warm-up of the JIT
-  const goToGo = best('go', goServer.addr)
-  const goToTs = best('go', tsServer.addr)
-  const tsToGo = best('ts', goServer.addr)
+  const [goToGo, goToTs, tsToGo] = bestOfRounds([
+    { kind: 'go', addr: goServer.addr },
+    { kind: 'go', addr: tsServer.addr },
+    { kind: 'ts', addr: goServer.addr },
+  ]) as [Line, Line, Line]
   const pick = ({ callsPerSec, p50us, p99us }: Line) => ({ callsPerSec, p50us, p99us })
   const line = {
     bench: 'rpc-yamux2',
@@ -88,6 +95,8 @@ try {
     nomadicClientGoServer: pick(tsToGo),
     serverRatio: Number((goToTs.callsPerSec / goToGo.callsPerSec).toFixed(2)),
     clientRatio: Number((tsToGo.callsPerSec / goToGo.callsPerSec).toFixed(2)),
+    // The machine's 1-minute load average before and after: figures under load are noisier.
+    load: [Number(loadBefore.toFixed(2)), Number(loadavg()[0]!.toFixed(2))],
   }
   process.stdout.write(`${JSON.stringify(line)}\n`)
 } finally {
