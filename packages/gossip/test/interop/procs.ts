@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, renameSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -21,15 +21,21 @@ export function haveGo(): boolean {
   return existsSync('/usr/share/gocode/src/github.com/hashicorp/memberlist') && existsSync('/usr/share/gocode/src/github.com/hashicorp/serf')
 }
 
-/** Builds a Go twin (gonode or gobench) from Debian's memberlist in GOPATH mode. */
+/**
+ * Builds a Go twin (gonode or gobench) from Debian's memberlist in GOPATH mode. Several test files
+ * build gonode at once, in parallel workers, while others already run it: each build writes its
+ * own file and renames it into place, so nobody runs a half-written binary.
+ */
 export function buildGo(name: 'gonode' | 'gobench'): string {
   mkdirSync(binDir, { recursive: true })
   const out = join(binDir, name)
-  execFileSync('go', ['build', '-o', out, '.'], {
+  const partial = `${out}.${process.pid}.partial`
+  execFileSync('go', ['build', '-o', partial, '.'], {
     cwd: join(here, name),
     env: { ...process.env, GO111MODULE: 'off', GOPATH: '/usr/share/gocode', GOCACHE: process.env.GOCACHE ?? join(tmpdir(), 'nomadic-gocache'), GOFLAGS: '' },
     stdio: ['ignore', 'ignore', 'pipe'],
   })
+  renameSync(partial, out)
   return out
 }
 
@@ -137,7 +143,7 @@ export async function waitUntil(what: string, check: () => Promise<boolean>, tim
 export async function views(nodes: RunningNode[]): Promise<string> {
   const lines: string[] = []
   for (const n of nodes) {
-    const members = await memberNames(n).catch((err: unknown) => [`(unreachable: ${String(err)})`])
+    const members = await get<MemberJson[]>(n, '/members').then((ms) => ms.map((m) => `${m.name}/${m.status}`).sort(), (err: unknown) => [`(unreachable: ${String(err)})`])
     const events = await get<EventJson[]>(n, '/events').catch(() => [])
     lines.push(`${n.name} (${n.impl}, ${n.gossip}) sees [${members.join(', ')}]; events ${events.map((e) => `${e.type}:${e.name}`).join(' ')}; log: ${n.stderr.join('').split('\n').filter((l) => !l.includes('DEBUG')).join('\n').trim().slice(-3000)}`)
   }

@@ -1,4 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { renameSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -20,16 +21,22 @@ export function haveGo(): boolean {
 
 const built = new Set<string>()
 
-/** Builds test/interop/<name>/ (Go, GOPATH mode against /usr/share/gocode) into test/interop/bin/<name>. */
+/**
+ * Builds test/interop/<name>/ (Go, GOPATH mode against /usr/share/gocode) into test/interop/bin/<name>.
+ * Test files in parallel workers may build the same program while another runs it, so the build
+ * writes its own file and renames it into place.
+ */
 export function buildGo(name: string): string {
   const out = join(binDir, name)
   if (built.has(name)) return out
-  execFileSync('go', ['build', '-o', out, '.'], {
+  const partial = `${out}.${process.pid}.partial`
+  execFileSync('go', ['build', '-o', partial, '.'], {
     cwd: join(here, name),
     env: { ...process.env, GO111MODULE: 'off', GOPATH: '/usr/share/gocode', GOCACHE: process.env['GOCACHE'] ?? join(tmpdir(), 'nomadic-gocache'), GOFLAGS: '' },
     stdio: 'pipe',
     timeout: 170_000,
   })
+  renameSync(partial, out)
   built.add(name)
   return out
 }
