@@ -25,8 +25,14 @@ function heapUsed(): number {
   return process.memoryUsage().heapUsed
 }
 
-function hex(n: number, width: number): string {
-  return n.toString(16).padStart(width, '0')
+const HEX = [...'0123456789abcdef'].map((c) => c.charCodeAt(0))
+const DASH = '-'.charCodeAt(0)
+/**
+ * Strings as a decoder hands them over: one flat string, not a tree of concatenated pieces (V8
+ * keeps `a + b` as a rope until something reads its characters).
+ */
+function flat(s: string): string {
+  return Buffer.from(s, 'latin1').toString('latin1')
 }
 /** 32 bits mixed from a seed (splitmix-style), for UUIDs that look random but replay exactly. */
 function mix(x: number): number {
@@ -40,8 +46,15 @@ function id(kind: number, n: number): string {
   const b = mix(a ^ 0x85ebca6b)
   const c = mix(b ^ 0xc2b2ae35)
   const d = mix(c ^ n)
-  const h = hex(a, 8) + hex(b, 8) + hex(c, 8) + hex(d, 8)
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`
+  const codes: number[] = []
+  for (const word of [a, b, c, d]) for (let shift = 28; shift >= 0; shift -= 4) codes.push(HEX[(word >>> shift) & 15]!)
+  codes[12] = HEX[4]!
+  codes[16] = HEX[8]!
+  codes.splice(20, 0, DASH)
+  codes.splice(16, 0, DASH)
+  codes.splice(12, 0, DASH)
+  codes.splice(8, 0, DASH)
+  return String.fromCharCode(...codes)
 }
 
 function makeNode(i: number): Node {
@@ -49,7 +62,7 @@ function makeNode(i: number): Node {
     ID: id(1, i),
     SecretID: id(2, i),
     Datacenter: 'dc1',
-    Name: `node-${i}`,
+    Name: flat(`node-${i}`),
     HTTPAddr: '10.0.0.1:4646',
     TLSEnabled: false,
     Attributes: { 'kernel.name': 'linux', 'cpu.arch': 'amd64', 'driver.docker': '1' },
@@ -111,9 +124,9 @@ function makeAlloc(job: Job, evalID: string, n: number, i: number): Allocation {
     ...template,
     ID: id(3, n),
     EvalID: evalID,
-    Name: `${job.ID}.web[${i}]`,
+    Name: flat(`${job.ID}.web[${i}]`),
     NodeID: id(1, node),
-    NodeName: `node-${node}`,
+    NodeName: flat(`node-${node}`),
     JobID: job.ID,
     Job: job,
     AllocatedResources: {

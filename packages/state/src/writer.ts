@@ -407,6 +407,8 @@ export class StateWriter extends StateReader {
   /** Nomad's upsertAllocsImpl. */
   upsertAllocs(inputs: readonly Allocation[]): void {
     const jobs = new Map<string, { namespace: string; id: string; force: string }>()
+    // A plan's allocations mostly share one job: reuse its entry instead of joining its key again.
+    let lastJob: { namespace: string; id: string; force: string } | undefined
     for (const input of inputs) {
       const alloc: Allocation = { ...input }
       const existing = this.allocByID(alloc.ID)
@@ -437,11 +439,19 @@ export class StateWriter extends StateReader {
           this.txn.insert(Tables.allocs, { ...prev, NextAllocation: alloc.ID, ModifyIndex: this.raftIndex })
         }
       }
-      jobs.set(compoundKey(alloc.Namespace, alloc.JobID), {
-        namespace: alloc.Namespace,
-        id: alloc.JobID,
-        force: allocTerminal(alloc) ? '' : 'running',
-      })
+      const force = allocTerminal(alloc) ? '' : 'running'
+      if (lastJob !== undefined && lastJob.id === alloc.JobID && lastJob.namespace === alloc.Namespace) {
+        lastJob.force = force
+      } else {
+        const key = compoundKey(alloc.Namespace, alloc.JobID)
+        lastJob = jobs.get(key)
+        if (lastJob === undefined) {
+          lastJob = { namespace: alloc.Namespace, id: alloc.JobID, force }
+          jobs.set(key, lastJob)
+        } else {
+          lastJob.force = force
+        }
+      }
     }
     this.bumpIndex(Tables.allocs)
     this.setJobStatuses(jobs, false)

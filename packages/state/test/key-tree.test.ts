@@ -20,13 +20,13 @@ const keyArb = fc.oneof(
 )
 
 type Op =
-  | { kind: 'set'; key: string; value: number }
+  | { kind: 'set'; key: string; value: number; lookFirst: boolean }
   | { kind: 'delete'; key: string }
   | { kind: 'clone' }
   | { kind: 'deleteMany'; from: string; keepEvery: number }
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('set' as const), key: keyArb, value: fc.integer() }) },
+  { weight: 5, arbitrary: fc.record({ kind: fc.constant('set' as const), key: keyArb, value: fc.integer(), lookFirst: fc.boolean() }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('delete' as const), key: keyArb }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('clone' as const) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('deleteMany' as const), from: keyArb, keepEvery: fc.integer({ min: 0, max: 3 }) }) },
@@ -65,6 +65,8 @@ describe('KeyTree', () => {
         const frozen: Array<{ tree: KeyTree<number>; entries: Array<[string, number]> }> = []
         for (const op of ops) {
           if (op.kind === 'set') {
+            // A lookup of the same key right before the write takes the leaf shortcut.
+            if (op.lookFirst) expect(tree.get(op.key)).toBe(model.get(op.key))
             expect(tree.set(op.key, op.value)).toBe(model.get(op.key))
             model.set(op.key, op.value)
           } else if (op.kind === 'delete') {
@@ -151,6 +153,19 @@ describe('KeyTree', () => {
     for (let i = 0; i < keys.length; i += 2) expect(tree.get(keys[i]!)).toBeUndefined()
     expect(copy.size).toBe(keys.length)
     expect(copy.get(keys[0]!)).toBe(0)
+  })
+
+  it('a write after a clone never lands in a leaf found before the clone', () => {
+    const tree = new KeyTree<number>()
+    tree.set('a', 1)
+    expect(tree.get('a')).toBe(1)
+    const before = tree.clone()
+    tree.set('a', 2)
+    expect(tree.get('b')).toBeUndefined()
+    const second = tree.clone()
+    tree.set('b', 3)
+    expect([before.get('a'), before.get('b'), second.get('a'), second.get('b')]).toEqual([1, undefined, 2, undefined])
+    expect([tree.get('a'), tree.get('b')]).toEqual([2, 3])
   })
 
   it('refuses a node capacity below 4', () => {

@@ -348,7 +348,7 @@ export class WriteTxn extends ReadView {
   }
 
   private record(table: string, index: string, paired: boolean, key: string, primary?: string): void {
-    const slot = watchSlot(table, index)
+    const slot = this.db.slot(table, index)
     let changed = this.changes.get(slot)
     if (changed === undefined) {
       changed = { paired, keys: [] }
@@ -374,6 +374,8 @@ export class MemDB {
    */
   ownGroups = new WeakSet<Tree<unknown>>()
   private readonly schemas = new Map<string, TableSchema<unknown>>()
+  /** Watch-registry slot names by table and index, built once (not joined on every write). */
+  private readonly slots = new Map<string, Record<string, string>>()
   private writer: WriteTxn | undefined
 
   constructor(tables: ReadonlyArray<TableSchema<any>>) {
@@ -382,7 +384,12 @@ export class MemDB {
       if (!table.indexes.id?.unique) throw new SchemaError(`table ${table.name} needs a unique id index`)
       this.schemas.set(table.name, table)
       const t: TableTrees = {}
-      for (const name in table.indexes) t[name] = emptyTree()
+      const slots: Record<string, string> = {}
+      for (const name in table.indexes) {
+        t[name] = emptyTree()
+        slots[name] = watchSlot(table.name, name)
+      }
+      this.slots.set(table.name, slots)
       trees.set(table.name, t)
     }
     this.root = { version: 0, tables: trees, exposed: false, owned: new Set(trees.keys()) }
@@ -393,6 +400,11 @@ export class MemDB {
     const schema = this.schemas.get(table)
     if (schema === undefined) throw new SchemaError(`unknown table ${JSON.stringify(table)}`)
     return schema
+  }
+
+  /** @internal the watch-registry slot of an index */
+  slot(table: string, index: string): string {
+    return this.slots.get(table)![index]!
   }
 
   /** @internal */

@@ -94,6 +94,14 @@ export class KeyTree<V> {
   /** Results of the recursive writes, kept here so a write allocates nothing for them. */
   private split: TreeNode<V> | null = null
   private previous: V | undefined = undefined
+  /**
+   * Where the last `get` ended, when it ended in a leaf this tree owns: a `set` of the same key
+   * right after it (read, then write, as every upsert does) goes straight to that leaf. Any write
+   * or clone forgets it.
+   */
+  private fingerLeaf: TreeNode<V> | null = null
+  private fingerKey = ''
+  private fingerIndex = 0
 
   /** `maxEntries` (at least 4) is the node capacity; small values exercise splits and merges in tests. */
   constructor(private readonly maxEntries = DEFAULT_MAX_ENTRIES) {
@@ -112,6 +120,7 @@ export class KeyTree<V> {
     copy.root = this.root
     copy.count = this.count
     this.owner = nextOwner++
+    this.fingerLeaf = null
     return copy
   }
 
@@ -121,11 +130,33 @@ export class KeyTree<V> {
     let node = this.root
     while (node.children !== null) node = node.children[childIndex(node.keys, node.nums, key, num)]!
     const i = lowerBound(node.keys, node.nums, key, num)
+    this.fingerLeaf = node.owner === this.owner ? node : null
+    this.fingerKey = key
+    this.fingerIndex = i
     return i < node.keys.length && node.keys[i] === key ? node.values![i] : undefined
   }
 
   /** Sets `key` to `value`; returns the value it replaced, or undefined when the key is new. */
   set(key: string, value: V): V | undefined {
+    const leaf = this.fingerLeaf
+    this.fingerLeaf = null
+    if (leaf !== null && key === this.fingerKey) {
+      // The leaf is this tree's own and no write happened since the lookup: no path to copy,
+      // and no branch changes unless the leaf overflows.
+      const i = this.fingerIndex
+      if (i < leaf.keys.length && leaf.keys[i] === key) {
+        const previous = leaf.values![i]
+        leaf.values![i] = value
+        return previous
+      }
+      if (leaf.keys.length < this.maxEntries) {
+        leaf.keys.splice(i, 0, key)
+        leaf.nums.splice(i, 0, keyNumber(key))
+        leaf.values!.splice(i, 0, value)
+        this.count++
+        return undefined
+      }
+    }
     const root = this.insert(this.root, key, keyNumber(key), value)
     const split = this.split as TreeNode<V> | null
     if (split !== null) {
@@ -141,6 +172,7 @@ export class KeyTree<V> {
 
   /** Removes `key`; returns true when it was present. */
   delete(key: string): boolean {
+    this.fingerLeaf = null
     const root = this.remove(this.root, key, keyNumber(key))
     if (root === null) return false
     let top = root
