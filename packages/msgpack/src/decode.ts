@@ -50,6 +50,14 @@ export function decodeFirst(input: Uint8Array, offset = 0, options: DecodeOption
 
 const textDecoder = new TextDecoder('utf-8')
 
+// Map keys repeat from message to message (`ServiceMethod`, `Seq`, field names). Each distinct
+// short ASCII key is decoded once and the same string handed out after, which also spares the
+// engine from looking up a fresh string each time it becomes a property name.
+const KEY_CACHE_SLOTS = 4096
+const KEY_CACHE_MAX_BYTES = 32
+const keyCacheBytes: Array<Buffer | undefined> = new Array<Buffer | undefined>(KEY_CACHE_SLOTS).fill(undefined)
+const keyCacheStrings: string[] = new Array<string>(KEY_CACHE_SLOTS).fill('')
+
 class Reader {
   readonly buf: Buffer
   pos: number
@@ -182,6 +190,38 @@ class Reader {
     return out
   }
 
+  /** Reads a map key that is a short ASCII string through the key cache; undefined (nothing read) for any other key. */
+  private cachedKey(): string | undefined {
+    const buf = this.buf
+    const pos = this.pos
+    const tag = buf[pos]
+    let start: number
+    let n: number
+    if (tag !== undefined && tag >= 0xa0 && tag <= 0xbf) {
+      start = pos + 1
+      n = tag & 0x1f
+    } else if (tag === 0xd9 && pos + 1 < buf.length) {
+      start = pos + 2
+      n = buf[pos + 1]!
+    } else return undefined
+    const end = start + n
+    if (n > KEY_CACHE_MAX_BYTES || end > buf.length) return undefined
+    let hash = n
+    for (let i = start; i < end; i++) {
+      const c = buf[i]!
+      if (c >= 0x80) return undefined
+      hash = (Math.imul(hash, 31) + c) | 0
+    }
+    const slot = (hash ^ (hash >>> 12)) & (KEY_CACHE_SLOTS - 1)
+    const cached = keyCacheBytes[slot]
+    this.pos = end
+    if (cached !== undefined && cached.length === n && sameBytes(cached, buf, start)) return keyCacheStrings[slot]!
+    const key = buf.toString('latin1', start, end)
+    keyCacheBytes[slot] = Buffer.from(buf.subarray(start, end))
+    keyCacheStrings[slot] = key
+    return key
+  }
+
   private map(n: number, depth: number): unknown {
     this.items(n, 2)
     if (this.mapsAsMaps) {
@@ -194,8 +234,11 @@ class Reader {
     }
     const out: Record<string, unknown> = {}
     for (let i = 0; i < n; i++) {
-      const k = this.read(depth + 1, false)
-      const key = typeof k === 'string' ? k : k instanceof Uint8Array ? Buffer.from(k).toString('utf8') : String(k)
+      let key = depth < this.maxDepth ? this.cachedKey() : undefined
+      if (key === undefined) {
+        const k = this.read(depth + 1, false)
+        key = typeof k === 'string' ? k : k instanceof Uint8Array ? Buffer.from(k).toString('utf8') : String(k)
+      }
       const asBytes = this.bytesKeys !== undefined && this.bytesKeys.has(key)
       const v = this.read(depth + 1, asBytes)
       if (key === '__proto__') Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true })
@@ -203,6 +246,12 @@ class Reader {
     }
     return out
   }
+}
+
+/** Whether `buf` holds `key`'s bytes from `at` on. */
+function sameBytes(key: Buffer, buf: Buffer, at: number): boolean {
+  for (let i = 0; i < key.length; i++) if (key[i] !== buf[at + i]) return false
+  return true
 }
 
 function toNumber(v: bigint): number | bigint {

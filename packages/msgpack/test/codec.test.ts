@@ -105,6 +105,28 @@ describe('decode', () => {
   })
 })
 
+describe('map keys', () => {
+  it('decodes every key right however many distinct keys pass and whatever they share', () => {
+    // Thousands of short keys fill and overwrite the key cache's slots; each must come back as written.
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 10_000; i++) {
+        const value = { [`k${i}`]: i, [`K${i % 7}`]: 'x', ['s'.repeat(1 + (i % 40))]: true }
+        expect(decode(encode(value))).toEqual(value)
+      }
+    }
+    const odd = { 'é': 1, ['x'.repeat(31)]: 2, ['y'.repeat(32)]: 3, ['z'.repeat(33)]: 4, '': 5, __proto__x: 6 }
+    expect(decode(encode(odd))).toEqual(odd)
+    expect(decode(encode(odd))).toEqual(odd)
+  })
+
+  it('reads str8 keys, and a key cut short is incomplete', () => {
+    // 0xd9: a str8 key, as the new spec may write it.
+    const bytes = Buffer.concat([Buffer.from([0x81, 0xd9, 3]), Buffer.from('Seq'), Buffer.from([7])])
+    expect(decode(bytes)).toEqual({ Seq: 7 })
+    expect(() => decode(bytes.subarray(0, 4))).toThrow(IncompleteError)
+  })
+})
+
 describe('StreamDecoder', () => {
   it('splits back-to-back values arriving in arbitrary chunks', () => {
     const values = [{ ServiceMethod: 'Status.Ping', Seq: 1 }, {}, { A: 'x'.repeat(300) }, 42]
