@@ -169,8 +169,10 @@ export class WriteTxn extends ReadView {
    * before (undefined when the key was absent), to keep garbage low on the write path.
    */
   private readonly undo: unknown[] = []
-  /** Groups of non-unique indexes created or cloned by this transaction: no undo needed. */
-  private readonly freshGroups = new WeakSet<Inner>()
+  /** Stamped on the groups this transaction creates or clones: those need no undo entries. */
+  private readonly serial = ++writeSerial
+  /** Whether writes to the group {@link group} returned last need undo entries. */
+  private groupLogged = false
   private done = false
 
   constructor(
@@ -293,33 +295,36 @@ export class WriteTxn extends ReadView {
    * place, so a group a snapshot holds never changes. `logged` says whether writes to the
    * returned group need undo entries.
    */
-  private group(table: string, tree: Tree<unknown>, key: string, create: boolean): { group: Inner; logged: boolean } | undefined {
+  private group(table: string, tree: Tree<unknown>, key: string, create: boolean): Inner | undefined {
     const current = tree.get(key) as Inner | undefined
     if (current !== undefined) {
-      if (this.freshGroups.has(current)) return { group: current, logged: false }
-      if (this.db.ownGroups.has(current)) return { group: current, logged: this.keepUndo }
+      // The mark is the serial of the transaction that made the group (serials only grow).
+      if (current.mark === this.serial || current.mark > this.db.ownSince) {
+        this.groupLogged = current.mark !== this.serial && this.keepUndo
+        return current
+      }
     } else if (!create) {
       return undefined
     }
     const group = current === undefined ? emptyTree<unknown>() : current.clone()
-    this.freshGroups.add(group)
-    this.db.ownGroups.add(group)
+    group.mark = this.serial
     if (this.keepUndo && this.inPlaceTables.has(table)) this.undo.push(tree, key, current)
     tree.set(key, group)
-    return { group, logged: false }
+    this.groupLogged = false
+    return group
   }
 
   private addToGroup(table: string, index: string, tree: Tree<unknown>, key: string, primary: string, obj: unknown, previous: unknown): void {
-    const { group, logged } = this.group(table, tree, key, true)!
-    if (logged) this.undo.push(group, primary, previous)
+    const group = this.group(table, tree, key, true)!
+    if (this.groupLogged) this.undo.push(group, primary, previous)
     group.set(primary, obj)
     this.record(table, index, true, key, primary)
   }
 
   private removeFromGroup(table: string, index: string, tree: Tree<unknown>, key: string, primary: string, previous: unknown): void {
-    const found = this.group(table, tree, key, false)
-    if (found === undefined) return
-    const { group, logged } = found
+    const group = this.group(table, tree, key, false)
+    if (group === undefined) return
+    const logged = this.groupLogged
     if (logged) this.undo.push(group, primary, previous)
     if (!group.delete(primary)) return
     if (group.size === 0) {
@@ -359,6 +364,9 @@ export class WriteTxn extends ReadView {
   }
 }
 
+/** Serial of the last write transaction started in this process, across every database. */
+let writeSerial = 0
+
 /**
  * An in-memory MVCC database in go-memdb's shape: tables of objects with unique and non-unique
  * string indexes, one writer at a time, lock-free immutable snapshots, and watch sets.
@@ -369,10 +377,11 @@ export class MemDB {
   /** @internal who waits on what */
   readonly registry = new WatchRegistry()
   /**
-   * @internal groups of non-unique indexes created since the last snapshot: no snapshot holds
-   * them, so writes may change them in place.
+   * @internal groups of non-unique indexes marked with a transaction serial above this one were
+   * made since the last snapshot (or since this database began): no snapshot holds them, so
+   * writes may change them in place.
    */
-  ownGroups = new WeakSet<Tree<unknown>>()
+  ownSince = writeSerial
   private readonly schemas = new Map<string, TableSchema<unknown>>()
   /** Watch-registry slot names by table and index, built once (not joined on every write). */
   private readonly slots = new Map<string, Record<string, string>>()
@@ -419,7 +428,7 @@ export class MemDB {
     if (this.writer?.inPlace) throw new SchemaError('cannot take a snapshot while an in-place write transaction is open')
     if (!this.root.exposed) {
       this.root.exposed = true
-      this.ownGroups = new WeakSet()
+      this.ownSince = writeSerial
     }
     return new ReadView(this, this.root)
   }

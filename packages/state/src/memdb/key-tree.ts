@@ -88,6 +88,8 @@ function childIndex(keys: string[], nums: number[], key: string, num: number): n
 
 /** A sorted map from strings to `V` with O(1) `clone()` and copy-on-write writes. */
 export class KeyTree<V> {
+  /** A number for the tree's user (0 in a new tree or a clone): the store stamps groups with it. */
+  mark = 0
   private root: TreeNode<V>
   private owner = nextOwner++
   private count = 0
