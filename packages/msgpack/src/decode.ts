@@ -155,7 +155,7 @@ class Reader {
     this.need(n)
     const start = this.pos
     this.pos += n
-    if (asBytes || this.rawBytes) return Buffer.from(this.buf.subarray(start, start + n))
+    if (asBytes || this.rawBytes) return this.copyOut(start, start + n)
     if (n < 16) {
       let s = ''
       for (let i = start; i < start + n; i++) {
@@ -172,13 +172,20 @@ class Reader {
     this.need(n)
     const start = this.pos
     this.pos += n
-    return Buffer.from(this.buf.subarray(start, start + n))
+    return this.copyOut(start, start + n)
+  }
+
+  /** A copy of the input's bytes [start, end): decoded values never hold on to the input. */
+  private copyOut(start: number, end: number): Buffer {
+    const out = Buffer.allocUnsafe(end - start)
+    this.buf.copy(out, 0, start, end)
+    return out
   }
 
   private extension(n: number): unknown {
     this.need(1 + n)
     const type = this.buf.readInt8(this.pos)
-    const data = Buffer.from(this.buf.subarray(this.pos + 1, this.pos + 1 + n))
+    const data = this.copyOut(this.pos + 1, this.pos + 1 + n)
     this.pos += 1 + n
     return this.extFn ? this.extFn(type, data) : new Ext(type, data)
   }

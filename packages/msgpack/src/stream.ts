@@ -42,6 +42,8 @@ function shapeOfTag(tag: number): Shape | undefined {
   }
 }
 
+const EMPTY = Buffer.alloc(0)
+
 /** Every tag's shape, worked out once: the scan looks at every header of every value. */
 const SHAPES: ReadonlyArray<Shape | undefined> = Array.from({ length: 256 }, (_, tag) => shapeOfTag(tag))
 
@@ -112,7 +114,8 @@ export class StreamDecoder {
     const buf = this.flatten()
     // How this value reads (raw strings, bytesKeys) may differ per value; the limits do not.
     const options = decodeOptions === undefined ? this.options : this.merged(decodeOptions)
-    const { value, end: decodedEnd } = decodeFirst(buf.subarray(0, end), 0, options)
+    // The scan found where the value ends; the decoder reads it in place and must end there too.
+    const { value, end: decodedEnd } = decodeFirst(buf, 0, options)
     if (decodedEnd !== end) throw new MsgpackError('MSGPACK_MALFORMED', 'msgpack value shorter than its headers say')
     this.consume(end)
     return { value }
@@ -251,7 +254,7 @@ export class StreamDecoder {
 
   private consume(n: number): void {
     const buf = this.flatten()
-    const rest = buf.subarray(n)
+    const rest = n === buf.length ? EMPTY : buf.subarray(n)
     this.chunks.length = 0
     if (rest.length > 0) this.chunks.push(rest)
     this.length = rest.length
