@@ -7,6 +7,8 @@ export interface LiveUsage {
   node: Node
   /** The non-terminal allocations counted, by ID: the very objects the snapshot returned. */
   allocs: Map<string, Allocation>
+  /** Everything the snapshot listed on the node (terminal ones too), in its order. */
+  seen: Allocation[]
   cpu: number
   memory: number
   disk: number
@@ -42,7 +44,7 @@ export class NodeFitCache {
     const allocCollide = netIdx.addAllocs(list)
     const used = usedCpuMemDisk(list)
     const usage: LiveUsage = {
-      node, allocs: live, netIdx, collide: nodeCollide || allocCollide,
+      node, allocs: live, seen: allocs.slice(), netIdx, collide: nodeCollide || allocCollide,
       cpu: used.Flattened.Cpu.CpuShares, memory: used.Flattened.Memory.MemoryMB, disk: used.Shared.DiskMB,
     }
     this.entries.set(node.ID, usage)
@@ -58,16 +60,30 @@ export class NodeFitCache {
 // Adds the allocations `allocs` has beyond the entry's, when it still has all of the entry's
 // (the same objects); false, with the entry untouched, otherwise.
 function grow(entry: LiveUsage, allocs: readonly Allocation[]): boolean {
-  let kept = 0
+  // Stores usually list a node's allocations in the same order each time, new ones last: then
+  // comparing references in place is enough (IDs are unique, so the rest are new allocations).
+  const seen = entry.seen
+  let same = 0
+  if (allocs.length >= seen.length) while (same < seen.length && allocs[same] === seen[same]) same++
   let added: Allocation[] | undefined
-  for (const a of allocs) {
-    if (allocTerminal(a)) continue
-    const known = entry.allocs.get(a.ID)
-    if (known === a) kept++
-    else if (known !== undefined) return false
-    else (added ??= []).push(a)
+  if (same === seen.length) {
+    for (let i = same; i < allocs.length; i++) {
+      const a = allocs[i]!
+      seen.push(a)
+      if (!allocTerminal(a)) (added ??= []).push(a)
+    }
+  } else {
+    let kept = 0
+    for (const a of allocs) {
+      if (allocTerminal(a)) continue
+      const known = entry.allocs.get(a.ID)
+      if (known === a) kept++
+      else if (known !== undefined) return false
+      else (added ??= []).push(a)
+    }
+    if (kept !== entry.allocs.size) return false
+    entry.seen = allocs.slice()
   }
-  if (kept !== entry.allocs.size) return false
   if (added === undefined) return true
   if (entry.netIdx.addAllocs(added)) entry.collide = true
   const used = usedCpuMemDisk(added)

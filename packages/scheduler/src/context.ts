@@ -336,7 +336,7 @@ export class EvalContext {
     const version = this.state.nodeAllocsVersion?.(node.ID)
     if (this.cache !== undefined && version !== undefined) {
       const cached = this.cache.get(node.ID, version)
-      if (cached !== undefined) return cached
+      if (cached !== undefined && cached.node === node) return cached
       const live = this.state.allocsByNodeTerminal(node.ID, false)
       // Usually the node only gained allocations since last time: extend what was known.
       const previous = this.cache.latest(node.ID)

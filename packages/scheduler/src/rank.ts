@@ -1,5 +1,5 @@
-import type { Affinity, AllocatedTaskResources, AllocatedSharedResources, ComparableResources, Job, NetworkResource, Node, Spread, TaskGroup, TaskLifecycleConfig } from '@nomadic/structs'
-import { allocComparableResources, NetworkAssignError, NetworkIndex, scoreFitBinPack, scoreFitSpread } from '@nomadic/structs'
+import type { Affinity, AllocatedTaskResources, AllocatedSharedResources, Job, NetworkResource, Node, Spread, TaskGroup, TaskLifecycleConfig } from '@nomadic/structs'
+import { allocComparableResources, BinPackingMaxFitScore, binPackFitOfFree, NetworkAssignError, NetworkIndex, spreadFitOfFree } from '@nomadic/structs'
 import { bump, groupAllocCount, networkProblem, type EvalContext, type NodeUsage } from './context.js'
 import { nodeMatches, resolveTarget } from './constraint.js'
 import type { PropertyUsage } from './property-usage.js'
@@ -82,7 +82,7 @@ export function binPack(ctx: EvalContext, node: Node, tg: TaskGroup, spreadAlgor
   }
   const dimension = exhaustedDimension(usage, ask)
   if (dimension !== undefined) return exhausted(ctx, node, dimension)
-  const score = fitScore(node, usage.cpu + ask.cpu, usage.memory + ask.memory, spreadAlgorithm)
+  const score = fitScore(usage, usage.cpu + ask.cpu, usage.memory + ask.memory, spreadAlgorithm)
   const option: RankedNode = { node, usage, scores: [score], finalScore: score, tasks: {}, shared: { DiskMB: 0 } }
   option.finalize = () => {
     let failed = false
@@ -110,9 +110,12 @@ function exhaustedDimension(usage: NodeUsage, ask: GroupAsk): string | undefined
   return undefined
 }
 
-function fitScore(node: Node, cpu: number, memory: number, spreadAlgorithm: boolean): number {
-  const util = { Flattened: { Cpu: { CpuShares: cpu }, Memory: { MemoryMB: memory } }, Shared: { DiskMB: 0 } } as ComparableResources
-  return spreadAlgorithm ? scoreFitSpread(node, util) : scoreFitBinPack(node, util)
+// The bin-packing (or spread) fit of the node running `cpu` and `memory`, normalized to [0, 1]:
+// structs' scoreFitBinPack / scoreFitSpread, from the totals the usage keeps.
+function fitScore(usage: NodeUsage, cpu: number, memory: number, spreadAlgorithm: boolean): number {
+  const freeCpu = 1 - cpu / usage.availCpu
+  const freeMemory = 1 - memory / usage.availMemory
+  return (spreadAlgorithm ? spreadFitOfFree(freeCpu, freeMemory) : binPackFitOfFree(freeCpu, freeMemory)) / BinPackingMaxFitScore
 }
 
 // Several network asks must see each other's ports, so they are assigned now, on an index of
@@ -141,7 +144,7 @@ function binPackManyNetworks(ctx: EvalContext, node: Node, tg: TaskGroup, spread
   const dimension = exhaustedDimension(usage, ask)
   if (dimension !== undefined) return exhausted(ctx, node, dimension)
   if (netIdx.overcommitted()) return exhausted(ctx, node, 'bandwidth exceeded')
-  const score = fitScore(node, usage.cpu + ask.cpu, usage.memory + ask.memory, spreadAlgorithm)
+  const score = fitScore(usage, usage.cpu + ask.cpu, usage.memory + ask.memory, spreadAlgorithm)
   return { node, usage, scores: [score], finalScore: score, tasks: built.tasks, shared: built.shared }
 }
 

@@ -26,6 +26,9 @@ export class Stack {
   private cursor = 0
   private baseLimit = 2
   private job: Job | undefined
+  // Per group, the nodes (by position in `nodes`) already found feasible in this evaluation:
+  // that cannot change while the job and nodes stay, and checking again has no side effects.
+  private readonly known = new Map<TaskGroup, Uint8Array>()
   private readonly feasibility: FeasibilityChecker
   private readonly distinct: DistinctChecker
 
@@ -41,12 +44,14 @@ export class Stack {
   setNodes(nodes: readonly Node[]): void {
     this.nodes = shuffle(this.ctx.random, nodes.slice())
     this.cursor = 0
+    this.known.clear()
     const n = this.nodes.length
     this.baseLimit = this.kind === 'batch' ? 2 : this.kind === 'system' ? Number.MAX_SAFE_INTEGER : Math.max(2, Math.ceil(Math.log2(Math.max(n, 1))))
   }
 
   setJob(job: Job): void {
     this.job = job
+    this.known.clear()
     this.feasibility.setJob(job)
     this.distinct.setJob(job)
   }
@@ -73,12 +78,19 @@ export class Stack {
     const taken: RankedNode[] = []
     const skipped: RankedNode[] = []
     const n = this.nodes.length
+    let known = this.known.get(tg)
+    if (known === undefined) this.known.set(tg, (known = new Uint8Array(n)))
     let visited = 0
     while (visited < n && taken.length < limit) {
-      const node = this.nodes[(this.cursor + visited) % n]!
+      const slot = (this.cursor + visited) % n
+      const node = this.nodes[slot]!
       visited++
       ctx.metrics.NodesEvaluated++
-      if (!this.feasibility.feasible(node, tg) || !this.distinct.feasible(node, tg, usage)) continue
+      if (known[slot] === 0) {
+        if (!this.feasibility.feasible(node, tg)) continue
+        known[slot] = 1
+      }
+      if (!this.distinct.feasible(node, tg, usage)) continue
       const option = binPack(ctx, node, tg, this.spreadAlgorithm)
       if (option === undefined) continue
       jobAntiAffinity(option, antiAffinityKey, tg)

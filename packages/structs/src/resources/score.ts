@@ -26,13 +26,26 @@ function clamp(score: number): number {
 /** Go's `ScoreFitBinPack`: `20 − (10^freeCpu + 10^freeMem)` clamped to [0, 18] (fuller nodes score higher). */
 export function scoreFitBinPackRaw(node: Node, util: ComparableResources): number {
   const free = freeFractions(node, util)
-  return clamp(20 - (10 ** free.cpu + 10 ** free.memory))
+  return binPackFitOfFree(free.cpu, free.memory)
 }
 
 /** Go's `ScoreFitSpread`: `(10^freeCpu + 10^freeMem) − 2` clamped to [0, 18] (emptier nodes score higher). */
 export function scoreFitSpreadRaw(node: Node, util: ComparableResources): number {
   const free = freeFractions(node, util)
-  return clamp(10 ** free.cpu + 10 ** free.memory - 2)
+  return spreadFitOfFree(free.cpu, free.memory)
+}
+
+/**
+ * {@link scoreFitBinPackRaw} from the free cpu and memory fractions ({@link freeFractions}), for
+ * callers that keep a node's totals as plain numbers.
+ */
+export function binPackFitOfFree(cpu: number, memory: number): number {
+  return clamp(20 - (10 ** cpu + 10 ** memory))
+}
+
+/** {@link scoreFitSpreadRaw} from the free cpu and memory fractions. */
+export function spreadFitOfFree(cpu: number, memory: number): number {
+  return clamp(10 ** cpu + 10 ** memory - 2)
 }
 
 /**
