@@ -13,6 +13,9 @@ import {
   PortSpecError,
   scoreFitBinPack,
   scoreFitBinPackRaw,
+  binPackFitOfFree,
+  spreadFitOfFree,
+  freeFractions,
   scoreFitSpread,
   scoreFitSpreadRaw,
   usedResources,
@@ -238,5 +241,22 @@ describe('computed node class', () => {
       { LTarget: '${attr.kernel.name}', RTarget: 'linux', Operand: '=' },
     ]
     expect(escapedConstraints(cs)).toEqual([cs[0]])
+  })
+})
+
+describe('binPackFitOfFree and spreadFitOfFree', () => {
+  it('score the free fractions as scoreFitBinPackRaw and scoreFitSpreadRaw score the node', () => {
+    const node = mockNode()
+    const random = new SeededRandom(5)
+    for (let i = 0; i < 200; i++) {
+      const util = usedCpuMemDisk([])
+      util.Flattened.Cpu.CpuShares = random.int(5000)
+      util.Flattened.Memory.MemoryMB = random.int(10000)
+      const free = freeFractions(node, util)
+      expect(binPackFitOfFree(free.cpu, free.memory)).toBe(scoreFitBinPackRaw(node, util))
+      expect(spreadFitOfFree(free.cpu, free.memory)).toBe(scoreFitSpreadRaw(node, util))
+    }
+    expect(binPackFitOfFree(Number.NaN, 0)).toBe(0)
+    expect(binPackFitOfFree(-5, -5)).toBe(18)
   })
 })

@@ -47,3 +47,35 @@ describe('NetworkIndex.copy', () => {
     expect(copy.portUsed(offer.IP, 22)).toBe(true) // the node's reserved port came along
   })
 })
+
+describe('NetworkIndex.copy, many times over', () => {
+  it('keeps every copy independent however deep the copies go', () => {
+    const node = mockNode()
+    const random = new SeededRandom(3)
+    const root = new NetworkIndex()
+    root.setNode(node)
+    // Each generation copies the last and adds ports of its own; every index must see exactly
+    // its ancestors' ports and its own, none of its descendants'.
+    const chain: Array<{ idx: NetworkIndex; ports: number[] }> = [{ idx: root, ports: [22] }]
+    for (let g = 1; g < 20; g++) {
+      const parent = chain[chain.length - 1]!
+      const idx = parent.idx.copy()
+      const own: number[] = []
+      for (let k = 0; k < 3; k++) {
+        const offer = idx.assignNetwork(ask({ MBits: 1 }), random)
+        expect(idx.addReserved(offer)).toBe(false)
+        own.push(offer.DynamicPorts![0]!.Value)
+      }
+      // The parent gains a port after the copy: the copy must not see it.
+      const late = parent.idx.assignNetwork(ask({ MBits: 1 }), random)
+      parent.idx.addReserved(late)
+      parent.ports.push(late.DynamicPorts![0]!.Value)
+      chain.push({ idx, ports: [...parent.ports.slice(0, -1), ...own] })
+    }
+    for (const { idx, ports } of chain) {
+      for (const { ports: other } of chain) {
+        for (const p of other) expect(idx.portUsed('192.168.0.100', p)).toBe(ports.includes(p))
+      }
+    }
+  })
+})
