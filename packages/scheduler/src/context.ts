@@ -331,24 +331,26 @@ export class EvalContext {
     return false
   }
 
-  // The usage of what the state alone runs on the node. Shared: never changed once built.
+  // The usage of what the state alone runs on the node. Shared: only the cache changes it, and
+  // only for a later version of the node. Looked up once per evaluation.
   private baseUsage(node: Node): NodeUsage {
+    let usage = this.base.get(node.ID)
+    if (usage !== undefined && usage.node === node) return usage
     const version = this.state.nodeAllocsVersion?.(node.ID)
     if (this.cache !== undefined && version !== undefined) {
       const cached = this.cache.get(node.ID, version)
-      if (cached !== undefined && cached.node === node) return cached
-      const live = this.state.allocsByNodeTerminal(node.ID, false)
-      // Usually the node only gained allocations since last time: extend what was known.
-      const previous = this.cache.latest(node.ID)
-      const usage = previous !== undefined && previous.node === node && growInPlace(previous, live) ? previous : buildUsage(node, live, 0, 0, 0)
-      this.cache.set(node.ID, version, usage)
-      return usage
-    }
-    let usage = this.base.get(node.ID)
-    if (usage === undefined) {
+      if (cached !== undefined && cached.node === node) usage = cached
+      else {
+        const live = this.state.allocsByNodeTerminal(node.ID, false)
+        // Usually the node only gained allocations since last time: extend what was known.
+        const previous = this.cache.latest(node.ID)
+        usage = previous !== undefined && previous.node === node && growInPlace(previous, live) ? previous : buildUsage(node, live, 0, 0, 0)
+        this.cache.set(node.ID, version, usage)
+      }
+    } else {
       usage = buildUsage(node, this.state.allocsByNodeTerminal(node.ID, false), 0, 0, 0)
-      this.base.set(node.ID, usage)
     }
+    this.base.set(node.ID, usage)
     return usage
   }
 

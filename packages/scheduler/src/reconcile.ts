@@ -274,11 +274,12 @@ function reconcileGroup(
     }
   }
 
+  // `used` only grows, so the lowest free index never goes down: search on from the last one.
+  let lowestFree = 0
   const nextName = (): string => {
-    let i = 0
-    while (used.has(i)) i++
-    used.add(i)
-    return allocName(job.ID, tg.Name, i)
+    while (used.has(lowestFree)) lowestFree++
+    used.add(lowestFree)
+    return allocName(job.ID, tg.Name, lowestFree)
   }
 
   // Free slots go first to replacements of lost and failed allocations (keeping their names),
