@@ -1,6 +1,6 @@
 import type { Random } from '@nomadic/runtime'
 import type { Allocation, AllocMetric, Constraint, Job, NetworkResource, Node, Plan, TaskGroup } from '@nomadic/structs'
-import { escapedConstraints, NetworkIndex, nodeComparableReserved, nodeComparableResources, usedCpuMemDisk } from '@nomadic/structs'
+import { canAssignOnHeadroom, escapedConstraints, NetworkIndex, type NetworkHeadroom, nodeComparableReserved, nodeComparableResources, usedCpuMemDisk } from '@nomadic/structs'
 import type { State } from './interfaces.js'
 
 /** What is known of a computed node class for a job or task group. */
@@ -115,6 +115,8 @@ export interface NodeUsage {
    * asked and then kept up to date: job anti-affinity asks it of every candidate node.
    */
   groups: Map<string, number> | undefined
+  /** `netIdx.headroom()`: the node's single address as plain numbers, if it has just one. */
+  headroom: NetworkHeadroom | undefined
   /** The last network ask checked against `netIdx` and the answer (see {@link networkProblem}). */
   netAsk: NetworkResource | undefined
   netProblem: string | undefined
@@ -126,7 +128,8 @@ export interface NodeUsage {
  */
 export function networkProblem(usage: NodeUsage, ask: NetworkResource): string | undefined {
   if (usage.netAsk !== ask) {
-    usage.netProblem = usage.netIdx.canAssign(ask)
+    const quick = usage.headroom === undefined ? null : canAssignOnHeadroom(usage.headroom, ask)
+    usage.netProblem = quick === null ? usage.netIdx.canAssign(ask) : quick
     usage.netAsk = ask
   }
   return usage.netProblem
@@ -155,13 +158,15 @@ function countIn(groups: Map<string, number>, a: Allocation): void {
 
 function buildUsage(node: Node, proposed: Allocation[], placed: number, stops: number, preempts: number): NodeUsage {
   const netIdx = new NetworkIndex()
-  const collide = netIdx.setNode(node) || netIdx.addAllocs(proposed)
+  const nodeCollide = netIdx.setNode(node)
+  const collide = netIdx.addAllocs(proposed) || nodeCollide
   const used = usedCpuMemDisk(proposed)
   const total = nodeComparableResources(node)
   const reserved = nodeComparableReserved(node)
   return {
     node, placed, stops, preempts,
-    proposed, netIdx, collide,
+    // The usage owns its list (it grows in place); the state's stays as it was.
+    proposed: proposed.slice(), netIdx, collide,
     cpu: used.Flattened.Cpu.CpuShares,
     memory: used.Flattened.Memory.MemoryMB,
     disk: used.Shared.DiskMB,
@@ -169,6 +174,7 @@ function buildUsage(node: Node, proposed: Allocation[], placed: number, stops: n
     availMemory: total.Flattened.Memory.MemoryMB - (reserved?.Flattened.Memory.MemoryMB ?? 0),
     availDisk: total.Shared.DiskMB - (reserved?.Shared.DiskMB ?? 0),
     groups: undefined,
+    headroom: netIdx.headroom(),
     netAsk: undefined,
     netProblem: undefined,
   }
@@ -209,6 +215,7 @@ function growInPlace(previous: NodeUsage, live: readonly Allocation[]): boolean 
 
 function foldIn(usage: NodeUsage, fresh: readonly Allocation[]): void {
   if (usage.netIdx.addAllocs(fresh)) usage.collide = true
+  usage.headroom = usage.netIdx.headroom()
   usage.netAsk = undefined
   const used = usedCpuMemDisk(fresh)
   usage.cpu += used.Flattened.Cpu.CpuShares

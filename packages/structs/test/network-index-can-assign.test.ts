@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { SeededRandom } from '@nomadic/runtime'
-import { mockAlloc, mockNode, NetworkIndex, type NetworkResource } from '../src/index.js'
+import { canAssignOnHeadroom, mockAlloc, mockNode, NetworkIndex, type NetworkResource } from '../src/index.js'
 
 const ask = (change: Partial<NetworkResource> = {}): NetworkResource =>
   ({ Mode: '', Device: '', CIDR: '', IP: '', MBits: 50, DynamicPorts: [{ Label: 'http', Value: 0, To: 0 }], ...change })
@@ -77,5 +77,44 @@ describe('NetworkIndex.copy, many times over', () => {
         for (const p of other) expect(idx.portUsed('192.168.0.100', p)).toBe(ports.includes(p))
       }
     }
+  })
+})
+
+describe('NetworkIndex.headroom and canAssignOnHeadroom', () => {
+  it('answer as canAssign does whenever they answer at all', () => {
+    const random = new SeededRandom(9)
+    let answered = 0
+    for (let i = 0; i < 300; i++) {
+      const node = mockNode()
+      node.NodeResources!.Networks![0]!.MBits = 100 + random.int(400)
+      const idx = new NetworkIndex()
+      idx.setNode(node)
+      for (let k = random.int(12); k > 0; k--) {
+        const taken = ask({ MBits: random.int(60), ReservedPorts: null, DynamicPorts: [{ Label: 'p', Value: 0, To: 0 }] })
+        if (idx.canAssign(taken) !== undefined) break
+        idx.addReserved(idx.assignNetwork(taken, random))
+      }
+      const h = idx.headroom()
+      expect(h).toBeDefined()
+      const a = ask({
+        MBits: random.int(120),
+        ReservedPorts: random.int(4) === 0 ? [{ Label: 'r', Value: 22, To: 0 }] : null,
+        DynamicPorts: Array.from({ length: random.int(3) }, (_, j) => ({ Label: `d${j}`, Value: 0, To: 0 })),
+      })
+      const quick = canAssignOnHeadroom(h!, a)
+      if (quick === null) continue
+      answered++
+      expect(quick).toBe(idx.canAssign(a))
+    }
+    expect(answered).toBeGreaterThan(150)
+  })
+
+  it('has nothing to say of a node with no networks or several addresses', () => {
+    const bare = new NetworkIndex()
+    bare.setNode({ ...mockNode(), NodeResources: { ...mockNode().NodeResources!, Networks: [] } })
+    expect(bare.headroom()).toBeUndefined()
+    const wide = new NetworkIndex()
+    wide.setNode({ ...mockNode(), NodeResources: { ...mockNode().NodeResources!, Networks: [{ Mode: 'host', Device: 'eth0', CIDR: '10.0.0.0/30', IP: '', MBits: 1000 }] } })
+    expect(wide.headroom()).toBeUndefined()
   })
 })

@@ -192,6 +192,20 @@ export class NetworkIndex {
     return false
   }
 
+  /**
+   * What {@link canAssign} looks at on a node with exactly one address (one network, one IP), as
+   * plain numbers a caller can keep; undefined for any other node. See {@link canAssignOnHeadroom}.
+   */
+  headroom(): NetworkHeadroom | undefined {
+    if (this.availNetworks.length !== 1 || this.availIps[0]!.length !== 1) return undefined
+    const device = this.availNetworks[0]!.Device
+    return {
+      bandwidthAvail: this.availBandwidth.get(device) ?? 0,
+      bandwidthUsed: this.usedBandwidth.get(device) ?? 0,
+      portsUsed: this.usedPorts.get(this.availIps[0]![0]!)?.size ?? 0,
+    }
+  }
+
   /** Whether `port` is used on `ip`. */
   portUsed(ip: string, port: number): boolean {
     return this.usedPorts.get(ip)?.has(port) ?? false
@@ -298,6 +312,28 @@ export class NetworkIndex {
     }
     return set
   }
+}
+
+/** A node's single address as {@link NetworkIndex.headroom} describes it. */
+export interface NetworkHeadroom {
+  /** Bandwidth (MBits) of the address's device, and how much of it is used. */
+  bandwidthAvail: number
+  bandwidthUsed: number
+  /** Ports used on the address. */
+  portsUsed: number
+}
+
+/**
+ * {@link NetworkIndex.canAssign} for a node with one address, from its {@link NetworkHeadroom}:
+ * undefined when the ask fits, else Nomad's reason; null when the numbers cannot tell (the ask
+ * reserves ports, or the free dynamic ports need counting): then ask the index.
+ */
+export function canAssignOnHeadroom(h: NetworkHeadroom, ask: NetworkResource): string | undefined | null {
+  if ((ask.ReservedPorts?.length ?? 0) > 0) return null
+  if (h.bandwidthUsed + ask.MBits > h.bandwidthAvail) return 'bandwidth exceeded'
+  const need = ask.DynamicPorts?.length ?? 0
+  if (need > 0 && MaxDynamicPort - MinDynamicPort + 1 - h.portsUsed < need) return null
+  return undefined
 }
 
 /** Parsed reserved-port specs: nodes share a handful, and allocsFit parses one per call. */
