@@ -1,5 +1,5 @@
 import { decodeFirst, type DecodeOptions } from './decode.js'
-import { MsgpackError } from './errors.js'
+import { IncompleteError, MsgpackError } from './errors.js'
 
 /** Options of a {@link StreamDecoder}. */
 export interface StreamDecoderOptions extends DecodeOptions {
@@ -109,17 +109,39 @@ export class StreamDecoder {
    * msgpack.
    */
   next(decodeOptions?: DecodeOptions): { value: unknown } | undefined {
+    // How this value reads (raw strings, bytesKeys) may differ per value; the limits do not.
+    const options = decodeOptions === undefined ? this.options : this.merged(decodeOptions)
+    if (!this.scanning && this.chunks.length === 1) {
+      const whole = this.decodeWhole(this.chunks[0]!, options)
+      if (whole !== undefined) return whole
+    }
     const end = this.scan()
     if (end === undefined) return undefined
     const buf = this.flatten()
-    // How this value reads (raw strings, bytesKeys) may differ per value; the limits do not.
-    const options = decodeOptions === undefined ? this.options : this.merged(decodeOptions)
     // The scan found where the value ends; the decoder reads it in place and must end there too.
     const { value, end: decodedEnd } = decodeFirst(buf, 0, options)
     if (decodedEnd !== end) throw new MsgpackError('MSGPACK_MALFORMED', 'msgpack value shorter than its headers say')
     this.consume(end)
     return { value }
   }
+  // Most values arrive whole in one chunk: decoding them at once spares the scan. The decoder
+  // allocates nothing for bytes that are not there, and enforces the same depth and item limits;
+  // a value cut short is left to the scan, which follows it as the rest arrives.
+  private decodeWhole(buf: Buffer, options: DecodeOptions): { value: unknown } | undefined {
+    let decoded: { value: unknown; end: number }
+    try {
+      decoded = decodeFirst(buf, 0, options)
+    } catch (error) {
+      if (error instanceof IncompleteError) return undefined
+      throw error
+    }
+    if (decoded.end > this.maxValueBytes) {
+      throw new MsgpackError('MSGPACK_TOO_LARGE', `msgpack value needs more than ${this.maxValueBytes} bytes`)
+    }
+    this.consume(decoded.end)
+    return { value: decoded.value }
+  }
+
   // The decoder's options with a value's own on top, always in one object shape (a spread of
   // objects of varying shapes makes every read of the options slow).
   private merged(own: DecodeOptions): DecodeOptions {

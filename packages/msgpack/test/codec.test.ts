@@ -143,6 +143,23 @@ describe('StreamDecoder', () => {
     }
   })
 
+  it('refuses a value past the cap whether it arrives whole or in pieces, and malformed bytes either way', () => {
+    const big = encode({ Data: 'x'.repeat(2000) })
+    const whole = new StreamDecoder({ maxValueBytes: 1024 })
+    whole.push(big)
+    expect(() => whole.next()).toThrow(/more than 1024/)
+    const pieces = new StreamDecoder({ maxValueBytes: 1024 })
+    for (let i = 0; i < big.length; i += 100) pieces.push(big.subarray(i, i + 100))
+    expect(() => pieces.next()).toThrow(/more than 1024/)
+    for (const split of [false, true]) {
+      const bad = new StreamDecoder()
+      const bytes = Buffer.from([0x82, 0xa1, 0x41, 0xc1, 0x01])
+      if (split) bad.push(bytes.subarray(0, 2))
+      bad.push(split ? bytes.subarray(2) : bytes)
+      expect(() => bad.next()).toThrow(expect.objectContaining({ code: 'MSGPACK_MALFORMED' }))
+    }
+  })
+
   it('refuses a value that would grow past the cap', () => {
     const stream = new StreamDecoder({ maxValueBytes: 1024 })
     stream.push(Buffer.from('db00100000', 'hex'))
