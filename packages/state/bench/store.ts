@@ -3,6 +3,7 @@
  * upserted in batches of 1,000 (one plan's worth each). Prints one JSON line:
  *   upsertAllocsPerSec  allocations written per second through upsertAllocs (all side rules on)
  *   upsertAllocsPerCpuSec  the same per CPU-second of the process (fairer on a shared machine)
+ *   gcShareOfWrites     share of the writing time spent in V8 garbage-collection pauses
  *   upsertAllocsPerSecWithSnapshots  100 more batches with a snapshot held before each (copy-on-write)
  *   snapshotMicros      mean time to take a snapshot at 1,000,000 allocations
  *   bytesPerAlloc       heap growth per allocation (object + every index entry)
@@ -10,6 +11,7 @@
  * Run: npm run bench -w @nomadic/state   (ALLOCS=100000 for a smaller run)
  */
 import os from 'node:os'
+import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks'
 import { mockAlloc, type Allocation, type Job, type Node } from '@nomadic/structs'
 import { StateStore, WatchSet } from '../src/index.js'
 
@@ -148,6 +150,11 @@ async function main(): Promise<void> {
   const jobs = store.snapshot().jobs()
 
   const before = heapUsed()
+  // GC pauses are reported after the fact; the write windows say which of them to count.
+  const gcPauses: PerformanceEntry[] = []
+  const gcObserver = new PerformanceObserver((list) => gcPauses.push(...list.getEntries()))
+  gcObserver.observe({ entryTypes: ['gc'] })
+  const windows: Array<[number, number]> = []
   const cpu0 = process.cpuUsage()
   let writeMs = 0
   let n = 0
@@ -157,9 +164,20 @@ async function main(): Promise<void> {
     for (let i = 0; i < BATCH; i++) batch[i] = makeAlloc(job, evalID, n++, i)
     const t0 = performance.now()
     store.upsertAllocs(index++, batch)
-    writeMs += performance.now() - t0
+    const t1 = performance.now()
+    writeMs += t1 - t0
+    windows.push([t0, t1])
   }
   const cpu = process.cpuUsage(cpu0)
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  gcObserver.disconnect()
+  let gcMs = 0
+  let w = 0
+  for (const pause of gcPauses.sort((a, b) => a.startTime - b.startTime)) {
+    while (w < windows.length && windows[w]![1] < pause.startTime) w++
+    if (w < windows.length && pause.startTime >= windows[w]![0]) gcMs += pause.duration
+  }
+  const gcShareOfWrites = gcMs / writeMs
   const after = heapUsed()
   const upsertAllocsPerSec = Math.round(n / (writeMs / 1000))
   // CPU seconds of the whole process (GC threads included) while writing: on a shared machine
@@ -212,6 +230,7 @@ async function main(): Promise<void> {
       batch: BATCH,
       upsertAllocsPerSec,
       upsertAllocsPerCpuSec,
+      gcShareOfWrites: round(gcShareOfWrites),
       upsertAllocsPerSecWithSnapshots,
       snapshotMicros: round(snapshotMicros, 3),
       bytesPerAlloc,

@@ -1,6 +1,7 @@
 /**
- * The persistent B+ tree against a plain model (a Map, sorted on demand), with nodes of 4 to 8
- * entries so that a few dozen keys already split, borrow, merge and collapse the root. Clones
+ * The persistent B+ tree against a plain model (a Map, sorted on demand), with nodes of 4 to 24
+ * entries so that a few dozen keys already split, borrow, merge and collapse the root (and nodes
+ * above 8 entries take the interpolating search). Clones
  * taken along the way must keep exactly the state they were taken at. Replay a failure with
  * `STATE_TREE_SEED=<seed> npx vitest run --project state test/key-tree.test.ts`.
  */
@@ -59,7 +60,7 @@ describe('KeyTree', () => {
 
   it('agrees with a plain map through sets, deletes and clones; clones keep their state', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 4, max: 8 }), fc.array(opArb, { maxLength: 300 }), (maxEntries, ops) => {
+      fc.property(fc.integer({ min: 4, max: 24 }), fc.array(opArb, { maxLength: 300 }), (maxEntries, ops) => {
         let tree = new KeyTree<number>(maxEntries)
         let model = new Map<string, number>()
         const frozen: Array<{ tree: KeyTree<number>; entries: Array<[string, number]> }> = []
@@ -142,6 +143,7 @@ describe('KeyTree', () => {
       tree.set(k, i)
       model.set(k, i)
     }
+    for (const [k, v] of model) expect(tree.get(k)).toBe(v)
     const copy = tree.clone()
     const keys = [...model.keys()]
     for (let i = 0; i < keys.length; i += 2) {
