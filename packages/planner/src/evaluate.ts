@@ -82,9 +82,9 @@ function placementsFit(cache: NodeFitCache, node: Node, allocs: readonly Allocat
   const superset = comparableSuperset(available, used)
   if (!superset.fits) return { fit: false, reason: superset.dimension }
   if (live.collide) return { fit: false, reason: 'reserved port collision' }
-  const netIdx = live.netIdx.copy()
-  if (netIdx.addAllocs(placements)) return { fit: false, reason: 'reserved port collision' }
-  if (netIdx.overcommitted()) return { fit: false, reason: 'bandwidth exceeded' }
+  const net = live.netIdx.checkAllocs(placements)
+  if (net.collide) return { fit: false, reason: 'reserved port collision' }
+  if (net.overcommitted) return { fit: false, reason: 'bandwidth exceeded' }
   return { fit: true, reason: '' }
 }
 

@@ -83,24 +83,48 @@ export function binPack(ctx: EvalContext, node: Node, tg: TaskGroup, spreadAlgor
   const dimension = exhaustedDimension(usage, ask)
   if (dimension !== undefined) return exhausted(ctx, node, dimension)
   const score = fitScore(usage, usage.cpu + ask.cpu, usage.memory + ask.memory, spreadAlgorithm)
-  const option: RankedNode = { node, usage, scores: [score], finalScore: score, tasks: {}, shared: { DiskMB: 0 } }
-  option.finalize = () => {
+  return new BinPackOption(ctx, node, usage, tg, score)
+}
+
+// A candidate of the single-network path: its ports are drawn only if it wins. A class rather
+// than a closure per candidate, as every feasible node visited makes one.
+class BinPackOption implements RankedNode {
+  scores: number[]
+  finalScore: number
+  tasks: Record<string, AllocatedTaskResources> = noTasks
+  shared: AllocatedSharedResources = noShared
+
+  constructor(
+    private readonly ctx: EvalContext,
+    readonly node: Node,
+    readonly usage: NodeUsage,
+    private readonly tg: TaskGroup,
+    score: number,
+  ) {
+    this.scores = [score]
+    this.finalScore = score
+  }
+
+  finalize(): boolean {
     let failed = false
-    const built = resourcesFor(tg, (list) => (list ?? []).map((n) => {
+    const built = resourcesFor(this.tg, (list) => (list ?? []).map((n) => {
       try {
-        return usage.netIdx.assignNetwork(n, ctx.random)
+        return this.usage.netIdx.assignNetwork(n, this.ctx.random)
       } catch (err) {
         if (!(err instanceof NetworkAssignError)) throw err
         failed = true
         return n
       }
     }))
-    option.tasks = built.tasks
-    option.shared = built.shared
+    this.tasks = built.tasks
+    this.shared = built.shared
     return !failed
   }
-  return option
 }
+
+// What a candidate is given until it is finalized (replaced then, never changed).
+const noTasks: Record<string, AllocatedTaskResources> = Object.freeze({}) as Record<string, AllocatedTaskResources>
+const noShared: AllocatedSharedResources = Object.freeze({ DiskMB: 0 })
 
 // The first of cpu, memory and disk the group would run the node out of, in allocsFit's order.
 function exhaustedDimension(usage: NodeUsage, ask: GroupAsk): string | undefined {

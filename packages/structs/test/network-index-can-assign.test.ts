@@ -118,3 +118,32 @@ describe('NetworkIndex.headroom and canAssignOnHeadroom', () => {
     expect(wide.headroom()).toBeUndefined()
   })
 })
+
+describe('NetworkIndex.checkAllocs', () => {
+  it('answers what addAllocs and overcommitted would, and changes nothing', () => {
+    const random = new SeededRandom(13)
+    const withPorts = (mbits: number, device: string, ports: number[]) => {
+      const a = mockAlloc()
+      a.AllocatedResources!.Tasks!['web']!.Networks = [{ Mode: '', Device: device, CIDR: '', IP: '192.168.0.100', MBits: mbits, ReservedPorts: ports.map((p) => ({ Label: `p${p}`, Value: p, To: 0 })), DynamicPorts: null }]
+      return a
+    }
+    const seen = new Set<string>()
+    for (let i = 0; i < 300; i++) {
+      const idx = new NetworkIndex()
+      idx.setNode(mockNode())
+      const port = (): number => (random.int(20) === 0 ? 70000 : 8000 + random.int(15))
+      idx.addAllocs(Array.from({ length: random.int(5) }, () => withPorts(random.int(300), 'eth0', [port()])))
+      const more = Array.from({ length: 1 + random.int(3) }, () => withPorts(random.int(400), random.int(6) === 0 ? 'eth9' : 'eth0', [port(), port()]))
+      const before = idx.copy()
+      const answer = idx.checkAllocs(more)
+      const copy = idx.copy()
+      const collide = copy.addAllocs(more)
+      expect(answer).toEqual({ collide, overcommitted: copy.overcommitted() })
+      seen.add(JSON.stringify(answer))
+      // The index is as it was.
+      for (let p = 7990; p < 8020; p++) expect(idx.portUsed('192.168.0.100', p)).toBe(before.portUsed('192.168.0.100', p))
+      expect([...idx.usedBandwidth]).toEqual([...before.usedBandwidth])
+    }
+    expect(seen.size).toBe(4) // every combination of the two answers came up
+  })
+})

@@ -141,27 +141,33 @@ export class NetworkIndex {
 
   /** Nomad's `AddAllocs`: marks the ports and bandwidth of the non-terminal allocations used; true on a collision. */
   addAllocs(allocs: readonly Allocation[]): boolean {
-    let collide = false
-    for (const alloc of allocs) {
-      if (allocTerminal(alloc)) continue
-      const ar = alloc.AllocatedResources
-      if (ar != null) {
-        if (this.addNetworks(ar.Shared.Networks)) collide = true
-        const tasks = ar.Tasks
-        if (tasks != null) for (const name in tasks) if (this.addNetworks(tasks[name]!.Networks)) collide = true
-      } else {
-        const tasks = alloc.TaskResources
-        if (tasks != null) for (const name in tasks) if (this.addNetworks(tasks[name]!.Networks)) collide = true
-      }
-    }
-    return collide
+    return eachNetwork(allocs, (n) => this.addReserved(n))
   }
 
-  private addNetworks(networks: readonly NetworkResource[] | null | undefined): boolean {
-    if (networks == null) return false
-    let collide = false
-    for (const n of networks) if (this.addReserved(n)) collide = true
-    return collide
+  /**
+   * What {@link addAllocs} and then {@link overcommitted} would answer for `allocs`, leaving the
+   * index as it is: to check a few allocations against a node's many without copying the index.
+   */
+  checkAllocs(allocs: readonly Allocation[]): { collide: boolean; overcommitted: boolean } {
+    const added = new Map<string, Set<number>>()
+    const bandwidth = new Map<string, number>()
+    const collide = eachNetwork(allocs, (n) => {
+      let mine = added.get(n.IP)
+      if (mine === undefined) added.set(n.IP, (mine = new Set()))
+      const used = this.usedPorts.get(n.IP)
+      const reserved = checkUsed(used, mine, n.ReservedPorts)
+      const dynamic = checkUsed(used, mine, n.DynamicPorts)
+      bandwidth.set(n.Device, (bandwidth.get(n.Device) ?? 0) + n.MBits)
+      return reserved || dynamic
+    })
+    let overcommitted = false
+    for (const [device, used] of this.usedBandwidth) {
+      if (used + (bandwidth.get(device) ?? 0) > (this.availBandwidth.get(device) ?? 0)) overcommitted = true
+    }
+    for (const [device, extra] of bandwidth) {
+      if (!this.usedBandwidth.has(device) && extra > (this.availBandwidth.get(device) ?? 0)) overcommitted = true
+    }
+    return { collide, overcommitted }
   }
 
   /** Nomad's `AddReserved`: marks an assigned network's ports and bandwidth used; true on a collision or an out-of-range port. */
@@ -350,6 +356,43 @@ function parsedSpec(spec: string): number[] | undefined {
   if (specCache.size >= 256) specCache.clear()
   specCache.set(spec, ports)
   return ports
+}
+
+// Calls `visit` with every network of the non-terminal allocations, as Nomad's AddAllocs walks
+// them; true when any call returned true.
+function eachNetwork(allocs: readonly Allocation[], visit: (n: NetworkResource) => boolean): boolean {
+  let any = false
+  const all = (networks: readonly NetworkResource[] | null | undefined): void => {
+    for (const n of networks ?? []) if (visit(n)) any = true
+  }
+  for (const alloc of allocs) {
+    if (allocTerminal(alloc)) continue
+    const ar = alloc.AllocatedResources
+    if (ar != null) {
+      all(ar.Shared.Networks)
+      const tasks = ar.Tasks
+      if (tasks != null) for (const name in tasks) all(tasks[name]!.Networks)
+    } else {
+      const tasks = alloc.TaskResources
+      if (tasks != null) for (const name in tasks) all(tasks[name]!.Networks)
+    }
+  }
+  return any
+}
+
+// As markUsed, into `mine` rather than `used` (which stays as it is).
+function checkUsed(used: PortSet | undefined, mine: Set<number>, ports: readonly Port[] | null | undefined): boolean {
+  if (ports == null) return false
+  let collide = false
+  for (const port of ports) {
+    if (port.Value < 0 || port.Value >= MaxValidPort) {
+      collide = true
+      continue
+    }
+    if (used?.has(port.Value) || mine.has(port.Value)) collide = true
+    else mine.add(port.Value)
+  }
+  return collide
 }
 
 // Marks `ports` used; true when one was already used or is out of range.
