@@ -39,12 +39,14 @@ export function lzwCompress(input: Uint8Array): Buffer {
   }
   table.fill(0)
   put(CLEAR)
-  if (n > 0) {
-    let code = input[0]!
-    for (let i = 1; i < n; i++) {
-      const literal = input[i]!
-      const key = (code << 8) | literal
-      let h = ((key >>> 12) ^ key) & TABLE_MASK
+  let code = n > 0 ? input[0]! : -1
+  // i === n is the end of the input: the pending code is written like any other.
+  for (let i = 1; i <= n && code >= 0; i++) {
+    let key = 0
+    let h = 0
+    if (i < n) {
+      key = (code << 8) | input[i]!
+      h = ((key >>> 12) ^ key) & TABLE_MASK
       let found = -1
       for (let slot = table[h]!; slot !== 0; slot = table[h]!) {
         if (slot >>> 12 === key) { found = slot & MAX_CODE; break }
@@ -54,23 +56,6 @@ export function lzwCompress(input: Uint8Array): Buffer {
         code = found
         continue
       }
-      put(code)
-      code = literal
-      hi++
-      if (hi === overflow) {
-        width++
-        overflow <<= 1
-      }
-      if (hi === MAX_CODE) {
-        // The table is full: emit a clear code and start over at 9 bits.
-        put(CLEAR)
-        width = 9
-        hi = EOF
-        overflow = 512
-        table.fill(0)
-      } else {
-        table[h] = ((key << 12) | hi) >>> 0
-      }
     }
     put(code)
     hi++
@@ -79,9 +64,16 @@ export function lzwCompress(input: Uint8Array): Buffer {
       overflow <<= 1
     }
     if (hi === MAX_CODE) {
+      // The table is full: emit a clear code and start over at 9 bits.
       put(CLEAR)
       width = 9
+      hi = EOF
+      overflow = 512
+      table.fill(0)
+    } else if (i < n) {
+      table[h] = ((key << 12) | hi) >>> 0
     }
+    code = i < n ? input[i]! : -1
   }
   put(EOF)
   if (nBits > 0) out[pos++] = bits & 0xff
