@@ -4,8 +4,8 @@
  * Why not a general sorted map: at a million random IDs, a lookup that compares strings at every
  * step of every node's binary search touches a different heap string each time (a cache miss per
  * comparison). Here every node keeps, beside its keys, a number per key made from the key's first
- * seven characters in an order-preserving way ({@link keyNumber}); the binary search compares
- * those numbers, held unboxed in one array, and reads a string only when two numbers tie.
+ * seven characters in an order-preserving way ({@link keyNumber}); a search compares those
+ * numbers, held unboxed in one array, and reads a string only when two numbers tie.
  *
  * Copy-on-write by ownership: every node records the tree that created it. A tree writes its own
  * nodes in place and copies any other node (and the path above it) before writing. `clone()` is
