@@ -234,31 +234,28 @@ function foldIn(usage: NodeUsage, fresh: readonly Allocation[]): void {
  * workers that run at the same time a cache each). It holds one entry per node.
  */
 export class NodeUsageCache {
-  private readonly entries = new Map<string, { version: number; usage: NodeUsage }>()
+  private readonly entries = new Map<string, NodeUsageEntry>()
 
-  get(nodeID: string, version: number): NodeUsage | undefined {
-    const e = this.entries.get(nodeID)
-    return e !== undefined && e.version === version ? e.usage : undefined
-  }
-
-  /** The usage last kept for the node, whatever its version. */
-  latest(nodeID: string): NodeUsage | undefined {
-    return this.entries.get(nodeID)?.usage
-  }
-
-  set(nodeID: string, version: number, usage: NodeUsage): void {
-    const e = this.entries.get(nodeID)
-    if (e === undefined) this.entries.set(nodeID, { version, usage })
-    else {
-      e.version = version
-      e.usage = usage
-    }
+  /** The node's entry, empty the first time. */
+  entry(nodeID: string): NodeUsageEntry {
+    let e = this.entries.get(nodeID)
+    if (e === undefined) this.entries.set(nodeID, (e = { version: 0, usage: undefined, reader: undefined }))
+    return e
   }
 
   /** Forgets everything (after a restore, when versions may repeat). */
   clear(): void {
     this.entries.clear()
   }
+}
+
+/** One node's slot in a {@link NodeUsageCache}. */
+export interface NodeUsageEntry {
+  /** The state's `nodeAllocsVersion` that `usage` reflects. */
+  version: number
+  usage: NodeUsage | undefined
+  /** The evaluation that last read it (which need not check the version again). */
+  reader: object | undefined
 }
 
 /** Everything one evaluation's placement decisions share. */
@@ -341,23 +338,28 @@ export class EvalContext {
   // The usage of what the state alone runs on the node. Shared: only the cache changes it, and
   // only for a later version of the node. Looked up once per evaluation.
   private baseUsage(node: Node): NodeUsage {
-    let usage = this.base.get(node.ID)
-    if (usage !== undefined && usage.node === node) return usage
-    const version = this.state.nodeAllocsVersion?.(node.ID)
-    if (this.cache !== undefined && version !== undefined) {
-      const cached = this.cache.get(node.ID, version)
-      if (cached !== undefined && cached.node === node) usage = cached
-      else {
-        const live = this.state.allocsByNodeTerminal(node.ID, false)
+    const state = this.state
+    if (this.cache !== undefined && state.nodeAllocsVersion !== undefined) {
+      const e = this.cache.entry(node.ID)
+      let usage = e.usage
+      // The state stands still under one evaluation: once read, the entry is current for it.
+      if (e.reader === this && usage !== undefined && usage.node === node) return usage
+      const version = state.nodeAllocsVersion(node.ID)
+      if (usage === undefined || usage.node !== node || e.version !== version) {
+        const live = state.allocsByNodeTerminal(node.ID, false)
         // Usually the node only gained allocations since last time: extend what was known.
-        const previous = this.cache.latest(node.ID)
-        usage = previous !== undefined && previous.node === node && growInPlace(previous, live) ? previous : buildUsage(node, live, 0, 0, 0)
-        this.cache.set(node.ID, version, usage)
+        usage = usage !== undefined && usage.node === node && growInPlace(usage, live) ? usage : buildUsage(node, live, 0, 0, 0)
+        e.version = version
+        e.usage = usage
       }
-    } else {
-      usage = buildUsage(node, this.state.allocsByNodeTerminal(node.ID, false), 0, 0, 0)
+      e.reader = this
+      return usage
     }
-    this.base.set(node.ID, usage)
+    let usage = this.base.get(node.ID)
+    if (usage === undefined || usage.node !== node) {
+      usage = buildUsage(node, state.allocsByNodeTerminal(node.ID, false), 0, 0, 0)
+      this.base.set(node.ID, usage)
+    }
     return usage
   }
 

@@ -6,7 +6,7 @@ export type { ReconcileInput, ReconcileResult, PlacementRequest, StopRequest } f
 export { Stack } from './stack.js'
 export type { SelectOptions } from './stack.js'
 export { EvalContext, EvalEligibility, NodeUsageCache } from './context.js'
-export type { NodeUsage } from './context.js'
+export type { NodeUsage, NodeUsageEntry } from './context.js'
 export { FeasibilityChecker, DistinctChecker, readyNodesInDCs } from './feasible.js'
 export { resolveTarget, checkOperand, nodeMatches } from './constraint.js'
 export { parseVersionConstraint } from './version.js'
