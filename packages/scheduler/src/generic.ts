@@ -23,6 +23,8 @@ const maxBatchAttempts = 2
 export const blockedEvalMaxPlanDesc = 'created due to placement conflicts'
 export const blockedEvalFailedPlacements = 'created to place remaining allocations'
 
+const noOptions = {}
+
 /** Nodes of the allocations that are down, draining or gone. */
 export function taintedNodes(state: State, allocs: readonly Allocation[]): Map<string, Node | null> {
   const out = new Map<string, Node | null>()
@@ -143,12 +145,12 @@ export class GenericScheduler extends SchedulerBase {
     }
     ctx.resetMetrics()
     ctx.metrics.NodesAvailable = { ...byDC }
-    const penalty = new Set<string>()
+    let penalty: Set<string> | undefined
     if (req.previous !== undefined && req.reschedule) {
-      penalty.add(req.previous.NodeID)
+      penalty = new Set([req.previous.NodeID])
       for (const e of req.previous.RescheduleTracker?.Events ?? []) penalty.add(e.PrevNodeID)
     }
-    const option = this.stack.select(tg, { penaltyNodeIDs: penalty })
+    const option = this.stack.select(tg, penalty === undefined ? noOptions : { penaltyNodeIDs: penalty })
     if (option === undefined) {
       this.placementFailed(tg, ctx.metrics)
       return false

@@ -1,5 +1,5 @@
 import { shuffle } from '@nomadic/runtime'
-import type { Job, Node, TaskGroup } from '@nomadic/structs'
+import type { Affinity, Job, Node, Spread, TaskGroup } from '@nomadic/structs'
 import { groupKey, type EvalContext } from './context.js'
 import { DistinctChecker, FeasibilityChecker } from './feasible.js'
 import { binPack, groupAffinities, groupSpreads, jobAntiAffinity, nodeAffinity, normalize, spreadScore, type RankedNode } from './rank.js'
@@ -29,6 +29,8 @@ export class Stack {
   // Per group, the nodes (by position in `nodes`) already found feasible in this evaluation:
   // that cannot change while the job and nodes stay, and checking again has no side effects.
   private readonly known = new Map<TaskGroup, Uint8Array>()
+  // What each group's placements share: its affinities, spreads and anti-affinity key.
+  private readonly groups = new Map<TaskGroup, { affinities: Affinity[]; spreads: Spread[]; antiAffinityKey: string }>()
   private readonly feasibility: FeasibilityChecker
   private readonly distinct: DistinctChecker
 
@@ -52,6 +54,7 @@ export class Stack {
   setJob(job: Job): void {
     this.job = job
     this.known.clear()
+    this.groups.clear()
     this.feasibility.setJob(job)
     this.distinct.setJob(job)
   }
@@ -62,19 +65,23 @@ export class Stack {
     if (job === undefined) throw new Error('select called before setJob')
     const ctx = this.ctx
     const started = performance.now()
-    const affinities = groupAffinities(job, tg)
-    const spreads = groupSpreads(job, tg)
+    let asks = this.groups.get(tg)
+    if (asks === undefined) {
+      asks = { affinities: groupAffinities(job, tg), spreads: groupSpreads(job, tg), antiAffinityKey: groupKey(job.ID, tg.Name) }
+      this.groups.set(tg, asks)
+    }
+    const { affinities, spreads, antiAffinityKey } = asks
     // Affinities and spreads need every node scored to mean anything.
     const limit = affinities.length > 0 || spreads.length > 0 ? Number.MAX_SAFE_INTEGER : this.baseLimit
     // The job's allocations by node property, counted once for this placement.
-    const usages = new Map<string | undefined, PropertyUsage>()
+    let usages: Map<string | undefined, PropertyUsage> | undefined
     const usage = (group: string | undefined): PropertyUsage => {
+      usages ??= new Map()
       let u = usages.get(group)
       if (u === undefined) usages.set(group, (u = new PropertyUsage(ctx, job, group)))
       return u
     }
 
-    const antiAffinityKey = groupKey(job.ID, tg.Name)
     const taken: RankedNode[] = []
     const skipped: RankedNode[] = []
     const n = this.nodes.length
