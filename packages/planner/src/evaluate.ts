@@ -48,7 +48,7 @@ export function evaluateNodePlan(snap: PlanSnapshot, plan: Plan, nodeID: string,
   if (node.Drain) return { fit: false, reason: 'node is draining' }
 
   if (cache !== undefined && !hasEntries(plan.NodeUpdate, nodeID) && !hasEntries(plan.NodePreemptions, nodeID) && (node.NodeResources?.Devices ?? []).length === 0) {
-    const fit = placementsFit(cache, node, snap.allocsByNode(nodeID), placements)
+    const fit = placementsFit(snap, cache, node, snap.allocsByNode(nodeID), placements)
     if (fit !== undefined) return fit
   }
 
@@ -70,9 +70,11 @@ export function evaluateNodePlan(snap: PlanSnapshot, plan: Plan, nodeID: string,
 // live ones: the same checks in the same order (cpu, memory, disk, port collisions, bandwidth).
 // Undefined when a placement replaces a live allocation (then the full check runs). The caller
 // has ruled out stops, preemptions and devices.
-function placementsFit(cache: NodeFitCache, node: Node, allocs: readonly Allocation[], placements: readonly Allocation[]): NodeFit | undefined {
+function placementsFit(snap: PlanSnapshot, cache: NodeFitCache, node: Node, allocs: readonly Allocation[], placements: readonly Allocation[]): NodeFit | undefined {
+  // A placement with an ID the snapshot knows updates an allocation in place: the full check
+  // takes the replaced one out. New allocations have IDs never seen.
+  for (const a of placements) if (snap.allocByID(a.ID) !== undefined) return undefined
   const live = cache.current(node, allocs)
-  for (const a of placements) if (live.allocs.has(a.ID)) return undefined
   const used = usedCpuMemDisk(placements)
   used.Flattened.Cpu.CpuShares += live.cpu
   used.Flattened.Memory.MemoryMB += live.memory

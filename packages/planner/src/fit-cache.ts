@@ -5,9 +5,10 @@ import { allocTerminal, NetworkIndex, usedCpuMemDisk } from '@nomadic/structs'
 export interface LiveUsage {
   /** The node object it was computed for (a changed node is a new object). */
   node: Node
-  /** The non-terminal allocations counted, by ID: the very objects the snapshot returned. */
-  allocs: Map<string, Allocation>
-  /** Everything the snapshot listed on the node (terminal ones too), in its order. */
+  /**
+   * Everything the snapshot listed on the node (terminal ones too), in its order: the very
+   * objects. The non-terminal ones are what the totals count.
+   */
   seen: Allocation[]
   cpu: number
   memory: number
@@ -32,19 +33,13 @@ export class NodeFitCache {
   current(node: Node, allocs: readonly Allocation[]): LiveUsage {
     const entry = this.entries.get(node.ID)
     if (entry !== undefined && entry.node === node && grow(entry, allocs)) return entry
-    const live = new Map<string, Allocation>()
-    const list: Allocation[] = []
-    for (const a of allocs) {
-      if (allocTerminal(a)) continue
-      live.set(a.ID, a)
-      list.push(a)
-    }
+    const list = allocs.filter((a) => !allocTerminal(a))
     const netIdx = new NetworkIndex()
     const nodeCollide = netIdx.setNode(node)
     const allocCollide = netIdx.addAllocs(list)
     const used = usedCpuMemDisk(list)
     const usage: LiveUsage = {
-      node, allocs: live, seen: allocs.slice(), netIdx, collide: nodeCollide || allocCollide,
+      node, seen: allocs.slice(), netIdx, collide: nodeCollide || allocCollide,
       cpu: used.Flattened.Cpu.CpuShares, memory: used.Flattened.Memory.MemoryMB, disk: used.Shared.DiskMB,
     }
     this.entries.set(node.ID, usage)
@@ -73,15 +68,17 @@ function grow(entry: LiveUsage, allocs: readonly Allocation[]): boolean {
       if (!allocTerminal(a)) (added ??= []).push(a)
     }
   } else {
+    const before = new Set(seen)
+    const liveIDs = new Set<string>()
+    for (const a of seen) if (!allocTerminal(a)) liveIDs.add(a.ID)
     let kept = 0
     for (const a of allocs) {
       if (allocTerminal(a)) continue
-      const known = entry.allocs.get(a.ID)
-      if (known === a) kept++
-      else if (known !== undefined) return false
+      if (before.has(a)) kept++
+      else if (liveIDs.has(a.ID)) return false // changed
       else (added ??= []).push(a)
     }
-    if (kept !== entry.allocs.size) return false
+    if (kept !== liveIDs.size) return false
     entry.seen = allocs.slice()
   }
   if (added === undefined) return true
@@ -90,6 +87,5 @@ function grow(entry: LiveUsage, allocs: readonly Allocation[]): boolean {
   entry.cpu += used.Flattened.Cpu.CpuShares
   entry.memory += used.Flattened.Memory.MemoryMB
   entry.disk += used.Shared.DiskMB
-  for (const a of added) entry.allocs.set(a.ID, a)
   return true
 }
