@@ -15,13 +15,10 @@ import {
   PROTOCOL_VERSION,
 } from './constants.js'
 import { YamuxError } from './errors.js'
-import { readHeader, writeHeader, type FrameHeader } from './header.js'
+import { readHeader, type FrameHeader } from './header.js'
+import { OutputQueue } from './output.js'
 import { YamuxStream } from './stream.js'
 
-/** Size of the slabs frames are laid out in before they are written. */
-const SLAB_BYTES = 64 * 1024
-/** Bodies up to this size are copied next to their header; larger ones are written as they are. */
-const COPY_BODY_BYTES = 16 * 1024
 /** Frames waiting for the end of the tick are written at once when they reach this many bytes. */
 const FLUSH_BYTES = 64 * 1024
 
@@ -96,12 +93,8 @@ export class Session extends TypedEmitter<SessionEvents> {
   private shutdownError: Error | undefined
   private keepAliveTimer: Timer | undefined
   private writeTimer: Timer | undefined
-  // Frames written in one tick are laid one after another in a slab and leave in one write.
-  private slab = Buffer.allocUnsafe(SLAB_BYTES)
-  private slabStart = 0
-  private slabEnd = 0
-  private readonly outQueue: Buffer[] = []
-  private outBytes = 0
+  // Frames sent in one tick leave together, in one write at its end.
+  private readonly output = new OutputQueue()
   private flushScheduled = false
   // Frame parsing state: a header may arrive split across chunks; a payload is passed on piecewise.
   private readonly headerBuf = Buffer.alloc(HEADER_SIZE)
@@ -288,46 +281,18 @@ export class Session extends TypedEmitter<SessionEvents> {
   /** @internal writes one frame; frames written in the same tick leave in one system call. */
   sendFrame(type: number, flags: number, streamId: number, length: number, body?: Buffer): void {
     if (this.shutdown || this.conn.destroyed || this.conn.writableEnded) return
-    const copyBody = body !== undefined && body.length <= COPY_BODY_BYTES
-    const room = HEADER_SIZE + (copyBody ? body.length : 0)
-    if (this.slabEnd + room > this.slab.length) {
-      this.sealSlab()
-      this.slab = Buffer.allocUnsafe(Math.max(SLAB_BYTES, room))
-      this.slabStart = 0
-      this.slabEnd = 0
-    }
-    writeHeader(this.slab, this.slabEnd, type, flags, streamId, length)
-    this.slabEnd += HEADER_SIZE
-    if (copyBody) {
-      body.copy(this.slab, this.slabEnd)
-      this.slabEnd += body.length
-    } else if (body !== undefined) {
-      // A large body goes out as it is, after what the slab holds so far.
-      this.sealSlab()
-      this.outQueue.push(body)
-      this.outBytes += body.length
-    }
+    this.output.frame(type, flags, streamId, length, body)
     // Much waiting already: write now, so the connection's back-pressure (whenWritable) sees it.
-    if (this.outBytes + this.slabEnd - this.slabStart >= FLUSH_BYTES) this.flush()
+    if (this.output.bytes >= FLUSH_BYTES) this.flush()
     else if (!this.flushScheduled) {
       this.flushScheduled = true
       process.nextTick(this.flush)
     }
   }
 
-  // Hands the frames laid in the slab since the last hand-off to the output queue; the slab's
-  // rest stays in use, so no byte handed off is written again.
-  private sealSlab(): void {
-    if (this.slabEnd === this.slabStart) return
-    this.outQueue.push(this.slab.subarray(this.slabStart, this.slabEnd))
-    this.outBytes += this.slabEnd - this.slabStart
-    this.slabStart = this.slabEnd
-  }
-
   private readonly flush = (): void => {
     this.flushScheduled = false
-    this.sealSlab()
-    const queue = this.outQueue
+    const queue = this.output.take()
     if (queue.length === 0) return
     const conn = this.conn
     let ok = true
@@ -339,8 +304,6 @@ export class Session extends TypedEmitter<SessionEvents> {
         conn.uncork()
       }
     }
-    queue.length = 0
-    this.outBytes = 0
     if (!ok && this.writeTimer === undefined && !this.shutdown) {
       this.writeTimer = this.clock.setTimeout(() => {
         this.writeTimer = undefined
