@@ -226,7 +226,6 @@ export class KeyTree<V> {
     while (top.children !== null && top.children.length === 1) top = top.children[0]!
     this.root = top
     this.count--
-    this.previous = undefined
     return true
   }
 
