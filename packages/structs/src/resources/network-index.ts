@@ -155,8 +155,8 @@ export class NetworkIndex {
       let mine = added.get(n.IP)
       if (mine === undefined) added.set(n.IP, (mine = new Set()))
       const used = this.usedPorts.get(n.IP)
-      const reserved = checkUsed(used, mine, n.ReservedPorts)
-      const dynamic = checkUsed(used, mine, n.DynamicPorts)
+      const reserved = markUsed(mine, n.ReservedPorts, used)
+      const dynamic = markUsed(mine, n.DynamicPorts, used)
       bandwidth.set(n.Device, (bandwidth.get(n.Device) ?? 0) + n.MBits)
       return reserved || dynamic
     })
@@ -380,8 +380,9 @@ function eachNetwork(allocs: readonly Allocation[], visit: (n: NetworkResource) 
   return any
 }
 
-// As markUsed, into `mine` rather than `used` (which stays as it is).
-function checkUsed(used: PortSet | undefined, mine: Set<number>, ports: readonly Port[] | null | undefined): boolean {
+// Marks `ports` used in `into`; true when one was already used there (or in `also`, which
+// stays as it is) or is out of range.
+function markUsed(into: { has(port: number): boolean; add(port: number): void }, ports: readonly Port[] | null | undefined, also?: PortSet): boolean {
   if (ports == null) return false
   let collide = false
   for (const port of ports) {
@@ -389,23 +390,8 @@ function checkUsed(used: PortSet | undefined, mine: Set<number>, ports: readonly
       collide = true
       continue
     }
-    if (used?.has(port.Value) || mine.has(port.Value)) collide = true
-    else mine.add(port.Value)
-  }
-  return collide
-}
-
-// Marks `ports` used; true when one was already used or is out of range.
-function markUsed(used: PortSet, ports: readonly Port[] | null | undefined): boolean {
-  if (ports == null) return false
-  let collide = false
-  for (const port of ports) {
-    if (port.Value < 0 || port.Value >= MaxValidPort) {
-      collide = true
-      continue
-    }
-    if (used.has(port.Value)) collide = true
-    else used.add(port.Value)
+    if (into.has(port.Value) || also?.has(port.Value) === true) collide = true
+    else into.add(port.Value)
   }
   return collide
 }
