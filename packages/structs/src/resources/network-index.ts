@@ -29,9 +29,14 @@ class PortSet {
     return false
   }
   add(port: number): void {
-    if (this.has(port)) return
+    this.tryAdd(port)
+  }
+  /** Adds the port unless it is there already; whether it was added. */
+  tryAdd(port: number): boolean {
+    if (this.has(port)) return false
     this.own.add(port)
     this.count++
+    return true
   }
   get size(): number {
     return this.count
@@ -149,11 +154,11 @@ export class NetworkIndex {
    * index as it is: to check a few allocations against a node's many without copying the index.
    */
   checkAllocs(allocs: readonly Allocation[]): { collide: boolean; overcommitted: boolean } {
-    const added = new Map<string, Set<number>>()
+    const added = new Map<string, PortSet>()
     const bandwidth = new Map<string, number>()
     const collide = eachNetwork(allocs, (n) => {
       let mine = added.get(n.IP)
-      if (mine === undefined) added.set(n.IP, (mine = new Set()))
+      if (mine === undefined) added.set(n.IP, (mine = new PortSet()))
       const used = this.usedPorts.get(n.IP)
       const reserved = markUsed(mine, n.ReservedPorts, used)
       const dynamic = markUsed(mine, n.DynamicPorts, used)
@@ -382,16 +387,11 @@ function eachNetwork(allocs: readonly Allocation[], visit: (n: NetworkResource) 
 
 // Marks `ports` used in `into`; true when one was already used there (or in `also`, which
 // stays as it is) or is out of range.
-function markUsed(into: { has(port: number): boolean; add(port: number): void }, ports: readonly Port[] | null | undefined, also?: PortSet): boolean {
+function markUsed(into: PortSet, ports: readonly Port[] | null | undefined, also?: PortSet): boolean {
   if (ports == null) return false
   let collide = false
   for (const port of ports) {
-    if (port.Value < 0 || port.Value >= MaxValidPort) {
-      collide = true
-      continue
-    }
-    if (into.has(port.Value) || also?.has(port.Value) === true) collide = true
-    else into.add(port.Value)
+    if (port.Value < 0 || port.Value >= MaxValidPort || also?.has(port.Value) === true || !into.tryAdd(port.Value)) collide = true
   }
   return collide
 }
