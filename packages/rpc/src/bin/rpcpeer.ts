@@ -3,7 +3,7 @@
 //
 //   nomadic-rpcpeer -mode server -bind HOST:PORT [-tls-ca CA -tls-cert CERT -tls-key KEY]
 //   nomadic-rpcpeer -mode client -addr HOST:PORT -proto direct|yamux|yamux2 [-tls-ca CA -tls-cert CERT
-//                   -tls-key KEY -server-name server.global.nomad] -n N -conc C [-size BYTES]
+//                   -tls-key KEY -server-name server.global.nomad] -n N -conc C [-size BYTES] [-warmup N]
 //
 // The server prints `{"addr":"HOST:PORT"}` once listening and runs until SIGINT/SIGTERM.
 // The client prints one JSON line of results and exits 1 when any call failed.
@@ -112,6 +112,7 @@ async function runClient(flags: Flags): Promise<number> {
   const total = Number(flags['n'] ?? '1000')
   const conc = Math.max(1, Number(flags['conc'] ?? '1'))
   const size = Number(flags['size'] ?? '0')
+  const warmup = Number(flags['warmup'] ?? '0')
   const tls = tlsConfig(flags)
   const serverName = flags['server-name'] ?? 'server.global.nomad'
   const region = serverName.split('.')[1] ?? 'global'
@@ -133,14 +134,15 @@ async function runClient(flags: Flags): Promise<number> {
 
     const data = Buffer.alloc(size)
     for (let i = 0; i < size; i++) data[i] = (i * 7 + 3) & 0xff
-    let next = 0
-    const start = performance.now()
-    await Promise.all(
-      Array.from({ length: conc }, async () => {
-        const client = await factory.make()
+    // Every caller's stream is opened before the clock starts. A warm-up phase of the same calls
+    // comes first when asked for (the bench gives both implementations the same one), untimed.
+    const clients = await Promise.all(Array.from({ length: conc }, () => factory.make()))
+    const phase = async (count: number, record: boolean): Promise<void> => {
+      let next = 0
+      await Promise.all(clients.map(async (client) => {
         for (;;) {
           const n = next++
-          if (n >= total) break
+          if (n >= count) break
           const t0 = performance.now()
           try {
             const reply = (await client.call('Echo.Echo', { Region: 'global', Value: `v${n}`, Data: data, N: n }, { decode: echoDecode })) as Record<string, unknown>
@@ -149,11 +151,14 @@ async function runClient(flags: Flags): Promise<number> {
           } catch {
             errors++
           }
-          latencies.push((performance.now() - t0) * 1000)
+          if (record) latencies.push((performance.now() - t0) * 1000)
         }
-        client.close()
-      }),
-    )
+      }))
+    }
+    if (warmup > 0) await phase(warmup, false)
+    const start = performance.now()
+    await phase(total, true)
+    for (const client of clients) client.close()
     const secs = (performance.now() - start) / 1000
     latencies.sort((a, b) => a - b)
     const pct = (p: number): number => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0)

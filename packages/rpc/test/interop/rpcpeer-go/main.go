@@ -285,7 +285,7 @@ func (d *dialer) dial(typ byte) (net.Conn, error) {
 	return conn, nil
 }
 
-func runClient(addr, proto string, tlsConf *tls.Config, serverName string, n, conc, size int) int {
+func runClient(addr, proto string, tlsConf *tls.Config, serverName string, n, conc, size, warmup int) int {
 	if tlsConf != nil {
 		tlsConf.ServerName = serverName
 	}
@@ -358,39 +358,52 @@ func runClient(addr, proto string, tlsConf *tls.Config, serverName string, n, co
 	for i := range data {
 		data[i] = byte(i*7 + 3)
 	}
-	var next int64 = -1
-	lat := make([][]float64, conc)
-	var wg sync.WaitGroup
-	start := time.Now()
+	// Every caller's stream is opened before the clock starts. A warm-up phase of the same calls
+	// comes first when asked for (the bench gives both implementations the same one), untimed.
+	codecs := make([]rpc.ClientCodec, 0, conc)
 	for w := 0; w < conc; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			stream, err := open()
-			if err != nil {
-				atomic.AddInt64(&errCount, 1)
-				return
-			}
-			defer stream.Close()
-			c := msgpackrpc.NewCodecFromHandle(true, true, stream, handle)
-			for {
-				i := int(atomic.AddInt64(&next, 1))
-				if i >= n {
-					return
-				}
-				t0 := time.Now()
-				var reply EchoReply
-				args := &EchoArgs{Region: "global", Value: fmt.Sprintf("v%d", i), Data: data, N: i}
-				if err := msgpackrpc.CallWithCodec(c, "Echo.Echo", args, &reply); err != nil {
-					atomic.AddInt64(&errCount, 1)
-				} else if reply.Value != args.Value || reply.N != i || reply.Index != uint64(i)+1 || !bytes.Equal(reply.Data, data) {
-					atomic.AddInt64(&errCount, 1)
-				}
-				lat[w] = append(lat[w], float64(time.Since(t0).Microseconds()))
-			}
-		}(w)
+		stream, err := open()
+		if err != nil {
+			fatal(err)
+		}
+		defer stream.Close()
+		codecs = append(codecs, msgpackrpc.NewCodecFromHandle(true, true, stream, handle))
 	}
-	wg.Wait()
+	lat := make([][]float64, conc)
+	phase := func(calls int, record bool) {
+		var next int64 = -1
+		var wg sync.WaitGroup
+		for w := 0; w < conc; w++ {
+			wg.Add(1)
+			go func(w int) {
+				defer wg.Done()
+				c := codecs[w]
+				for {
+					i := int(atomic.AddInt64(&next, 1))
+					if i >= calls {
+						return
+					}
+					t0 := time.Now()
+					var reply EchoReply
+					args := &EchoArgs{Region: "global", Value: fmt.Sprintf("v%d", i), Data: data, N: i}
+					if err := msgpackrpc.CallWithCodec(c, "Echo.Echo", args, &reply); err != nil {
+						atomic.AddInt64(&errCount, 1)
+					} else if reply.Value != args.Value || reply.N != i || reply.Index != uint64(i)+1 || !bytes.Equal(reply.Data, data) {
+						atomic.AddInt64(&errCount, 1)
+					}
+					if record {
+						lat[w] = append(lat[w], float64(time.Since(t0).Microseconds()))
+					}
+				}
+			}(w)
+		}
+		wg.Wait()
+	}
+	if warmup > 0 {
+		phase(warmup, false)
+	}
+	start := time.Now()
+	phase(n, true)
 	secs := time.Since(start).Seconds()
 	var all []float64
 	for _, l := range lat {
@@ -431,13 +444,14 @@ func main() {
 	n := flag.Int("n", 1000, "calls")
 	conc := flag.Int("conc", 1, "concurrent callers")
 	size := flag.Int("size", 0, "Data bytes per call")
+	warmup := flag.Int("warmup", 0, "untimed calls made first, on the same streams")
 	flag.Parse()
 	tlsConf := loadTLS(*ca, *cert, *key)
 	switch *mode {
 	case "server":
 		runServer(*bind, tlsConf)
 	case "client":
-		os.Exit(runClient(*addr, *proto, tlsConf, *serverName, *n, *conc, *size))
+		os.Exit(runClient(*addr, *proto, tlsConf, *serverName, *n, *conc, *size, *warmup))
 	default:
 		fatal(errors.New("-mode must be server or client"))
 	}
