@@ -404,14 +404,29 @@ export class StateWriter extends StateReader {
 
   // ---- allocations ---------------------------------------------------------------------------
 
-  /** Nomad's upsertAllocsImpl. */
+  /**
+   * Nomad's upsertAllocsImpl. The side rules run allocation by allocation, in the batch's order;
+   * the allocations themselves are written together at the end ({@link WriteTxn.insertMany}),
+   * each ID once with its last version, which leaves the table as writing them one by one would.
+   */
   upsertAllocs(inputs: readonly Allocation[]): void {
     const jobs = new Map<string, { namespace: string; id: string; force: string }>()
     // A plan's allocations mostly share one job: reuse its entry instead of joining its key again.
     let lastJob: { namespace: string; id: string; force: string } | undefined
+    // What this batch writes, by ID, and what the table held under each ID before it.
+    const written = new Map<string, Allocation>()
+    const stored = new Map<string, Allocation | undefined>()
+    const lookup = (id: string): Allocation | undefined => {
+      const w = written.get(id)
+      if (w !== undefined) return w
+      if (stored.has(id)) return stored.get(id)
+      const s = this.allocByID(id)
+      stored.set(id, s)
+      return s
+    }
     for (const input of inputs) {
       const alloc: Allocation = { ...input }
-      const existing = this.allocByID(alloc.ID)
+      const existing = lookup(alloc.ID)
       if (existing === undefined) {
         if (alloc.Job == null) throw new InvalidInputError(`attempting to upsert allocation "${alloc.ID}" without a job`)
         alloc.CreateIndex = this.raftIndex
@@ -432,12 +447,10 @@ export class StateWriter extends StateReader {
       }
       this.updateDeploymentWithAlloc(alloc, existing)
       this.updateSummaryWithAlloc(alloc, existing)
-      this.txn.insert(Tables.allocs, alloc, existing)
+      written.set(alloc.ID, alloc)
       if (alloc.PreviousAllocation) {
-        const prev = this.allocByID(alloc.PreviousAllocation)
-        if (prev !== undefined) {
-          this.txn.insert(Tables.allocs, { ...prev, NextAllocation: alloc.ID, ModifyIndex: this.raftIndex })
-        }
+        const prev = lookup(alloc.PreviousAllocation)
+        if (prev !== undefined) written.set(prev.ID, { ...prev, NextAllocation: alloc.ID, ModifyIndex: this.raftIndex })
       }
       const force = allocTerminal(alloc) ? '' : 'running'
       if (lastJob !== undefined && lastJob.id === alloc.JobID && lastJob.namespace === alloc.Namespace) {
@@ -453,6 +466,12 @@ export class StateWriter extends StateReader {
         }
       }
     }
+    const allocs = [...written.values()]
+    this.txn.insertMany(
+      Tables.allocs,
+      allocs,
+      allocs.map((a) => stored.get(a.ID)),
+    )
     this.bumpIndex(Tables.allocs)
     this.setJobStatuses(jobs, false)
   }

@@ -211,25 +211,113 @@ export class WriteTxn extends ReadView {
     for (const name in schema.indexes) {
       const index = schema.indexes[name]!
       const tree = trees[name]!
-      const oldKey = existing === undefined ? undefined : index.key(existing)
-      const newKey = index.key(obj)
-      if (!index.unique) {
-        if (oldKey !== undefined && oldKey !== newKey) this.removeFromGroup(table, name, tree, oldKey, primary, existing)
-        if (newKey !== undefined) this.addToGroup(table, name, tree, newKey, primary, obj, oldKey === newKey ? existing : undefined)
+      if (index.unique) {
+        this.writeUnique(table, name, index, tree, obj, existing)
         continue
       }
-      if (oldKey !== undefined && oldKey !== newKey) {
-        this.remove(table, tree, oldKey, existing)
-        this.record(table, name, false, oldKey)
+      const oldKey = existing === undefined ? undefined : index.key(existing)
+      const newKey = index.key(obj)
+      if (oldKey !== undefined && oldKey !== newKey) this.removeFromGroup(table, name, tree, oldKey, primary, existing)
+      if (newKey !== undefined) this.addToGroup(table, name, tree, newKey, primary, obj, oldKey === newKey ? existing : undefined)
+    }
+  }
+
+  /** Moves `obj`'s entry in a unique index from where `existing` had it to where it goes now. */
+  private writeUnique<T>(table: string, name: string, index: IndexSchema<T>, tree: Tree<unknown>, obj: T, existing: T | undefined): void {
+    const oldKey = existing === undefined ? undefined : index.key(existing)
+    const newKey = index.key(obj)
+    if (oldKey !== undefined && oldKey !== newKey) {
+      this.remove(table, tree, oldKey, existing)
+      this.record(table, name, false, oldKey)
+    }
+    if (newKey !== undefined) {
+      const holder = name === 'id' ? existing : tree.get(newKey)
+      if (name !== 'id' && oldKey !== newKey && holder !== undefined) {
+        throw new SchemaError(`duplicate key ${JSON.stringify(newKey)} in unique index ${table}.${name}`)
       }
-      if (newKey !== undefined) {
-        const holder = name === 'id' ? existing : tree.get(newKey)
-        if (name !== 'id' && oldKey !== newKey && holder !== undefined) {
-          throw new SchemaError(`duplicate key ${JSON.stringify(newKey)} in unique index ${table}.${name}`)
+      if (this.keepUndo && this.inPlaceTables.has(table)) this.undo.push(tree, newKey, holder)
+      tree.set(newKey, obj)
+      this.record(table, name, false, newKey)
+    }
+  }
+
+  /**
+   * Inserts or replaces many objects of `table` at once, as {@link insert} one by one would:
+   * `objs` must have distinct primary keys, and `current[i]` is what the table holds under
+   * `objs[i]`'s key now (undefined when nothing). The primary index and each group of a
+   * non-unique index are written in key order in one walk each (see `KeyTree.setSorted`), so a
+   * batch copies each node it touches once and finds neighbouring keys together.
+   */
+  insertMany<T>(table: string, objs: readonly T[], current: ReadonlyArray<T | undefined>): void {
+    this.ensureOpen()
+    if (objs.length === 0) return
+    const schema = this.db.tableSchema(table) as TableSchema<T>
+    const idIndex = schema.indexes.id
+    const primaries = objs.map((obj) => {
+      const primary = idIndex.key(obj)
+      if (primary === undefined) throw new SchemaError(`object for table ${table} has no primary key`)
+      return primary
+    })
+    const trees = this.writable(table)
+    const undo = this.keepUndo && this.inPlaceTables.has(table)
+    for (const name in schema.indexes) {
+      const index = schema.indexes[name]!
+      const tree = trees[name]!
+      if (name === 'id') {
+        const order = byKey(primaries)
+        const keys = order.map((i) => primaries[i]!)
+        const previous: unknown[] = []
+        tree.setSorted(
+          keys,
+          order.map((i) => objs[i]),
+          previous,
+        )
+        for (let k = 0; k < keys.length; k++) {
+          if (undo) this.undo.push(tree, keys[k], previous[k])
+          this.record(table, name, false, keys[k]!)
         }
-        if (this.keepUndo && this.inPlaceTables.has(table)) this.undo.push(tree, newKey, holder)
-        tree.set(newKey, obj)
-        this.record(table, name, false, newKey)
+        continue
+      }
+      if (index.unique) {
+        for (let i = 0; i < objs.length; i++) this.writeUnique(table, name, index, tree, objs[i]!, current[i])
+        continue
+      }
+      // Removals first, then the additions gathered per group: the same end state as one by one.
+      const added = new Map<string, number[]>()
+      for (let i = 0; i < objs.length; i++) {
+        const existing = current[i]
+        const oldKey = existing === undefined ? undefined : index.key(existing)
+        const newKey = index.key(objs[i]!)
+        if (oldKey !== undefined && oldKey !== newKey) this.removeFromGroup(table, name, tree, oldKey, primaries[i]!, existing)
+        if (newKey === undefined) continue
+        const members = added.get(newKey)
+        if (members === undefined) added.set(newKey, [i])
+        else members.push(i)
+      }
+      const groupKeys = [...added.keys()]
+      for (const key of groupKeys.sort()) {
+        const members = added.get(key)!
+        const group = this.group(table, tree, key, true)!
+        const logged = this.groupLogged
+        if (members.length === 1) {
+          const i = members[0]!
+          const previous = group.set(primaries[i]!, objs[i])
+          if (logged) this.undo.push(group, primaries[i], previous)
+          this.record(table, name, true, key, primaries[i])
+          continue
+        }
+        const order = byKey(members.map((i) => primaries[i]!))
+        const keys = order.map((m) => primaries[members[m]!]!)
+        const previous: unknown[] = []
+        group.setSorted(
+          keys,
+          order.map((m) => objs[members[m]!]),
+          previous,
+        )
+        for (let k = 0; k < keys.length; k++) {
+          if (logged) this.undo.push(group, keys[k], previous[k])
+          this.record(table, name, true, key, keys[k])
+        }
       }
     }
   }
@@ -362,6 +450,16 @@ export class WriteTxn extends ReadView {
     if (paired) changed.keys.push(key, primary!)
     else changed.keys.push(key)
   }
+}
+
+/** Positions of `keys` in ascending code-unit order (ties keep their order). */
+function byKey(keys: readonly string[]): number[] {
+  const order = keys.map((_k, i) => i)
+  return order.sort((a, b) => {
+    const x = keys[a]!
+    const y = keys[b]!
+    return x < y ? -1 : x > y ? 1 : a - b
+  })
 }
 
 /** Serial of the last write transaction started in this process, across every database. */

@@ -217,6 +217,116 @@ export class KeyTree<V> {
     return previous
   }
 
+  /**
+   * Sets many keys in one walk: `keys` in ascending code-unit order, without repeats, `values`
+   * beside them. Each node on the way is copied (or written in place) once for the whole batch,
+   * and keys that land in the same leaf are merged into it together, instead of one descent from
+   * the root per key. `previous[i]`, when given, receives the value `keys[i]` replaced.
+   */
+  setSorted(keys: readonly string[], values: readonly V[], previous?: Array<V | undefined>): void {
+    this.fingerLeaf = null
+    if (keys.length === 0) return
+    const nums = new Array<number>(keys.length)
+    for (let i = 0; i < keys.length; i++) nums[i] = keyNumber(keys[i]!)
+    let level = this.merge(this.root, keys, nums, values, 0, keys.length, previous)
+    // The root split into several nodes: stack branches on them until one remains.
+    while (level.length > 1) {
+      const branch = new TreeNode<V>(
+        this.owner,
+        level.map((n) => n.keys[0]!),
+        level.map((n) => n.nums[0]!),
+        null,
+        level,
+      )
+      level = branch.keys.length <= this.maxEntries ? [branch] : this.pieces(branch)
+    }
+    this.root = level[0]!
+  }
+
+  /** Writes keys `lo`..`hi` (all within `node`'s range) under `node`; returns what replaces it. */
+  private merge(node: TreeNode<V>, keys: readonly string[], nums: number[], values: readonly V[], lo: number, hi: number, previous: Array<V | undefined> | undefined): TreeNode<V>[] {
+    if (node.children === null) {
+      // Keys come in order, so each one's place is searched for from the last one's on.
+      const n = this.own(node)
+      const nKeys = n.keys
+      const nNums = n.nums
+      const nValues = n.values!
+      let i = 0
+      for (let j = lo; j < hi; j++) {
+        const key = keys[j]!
+        const num = nums[j]!
+        i = search(nKeys, nNums, key, num, false, i)
+        if (i < nKeys.length && nKeys[i] === key) {
+          if (previous !== undefined) previous[j] = nValues[i]
+          nValues[i] = values[j]!
+        } else {
+          if (previous !== undefined) previous[j] = undefined
+          nKeys.splice(i, 0, key)
+          nNums.splice(i, 0, num)
+          nValues.splice(i, 0, values[j]!)
+          this.count++
+        }
+        i++
+      }
+      return nKeys.length <= this.maxEntries ? [n] : this.pieces(n)
+    }
+    // The separators of the node being written: the copy's, once there is one (pieces of
+    // children go into it, so `c` counts its entries).
+    let sepKeys = node.keys
+    let sepNums = node.nums
+    let n: TreeNode<V> | null = null
+    let j = lo
+    let c = childIndex(sepKeys, sepNums, keys[lo]!, nums[lo]!)
+    while (j < hi) {
+      if (j > lo) c = nextChild(sepKeys, sepNums, keys[j]!, nums[j]!, c + 1)
+      // The run of keys below the next separator all belong to child c.
+      let end = j + 1
+      if (c + 1 < sepKeys.length) while (end < hi && !sortsBefore(sepKeys, sepNums, c + 1, keys[end]!, nums[end]!, true)) end++
+      else end = hi
+      const child = (n ?? node).children![c]!
+      const written = this.merge(child, keys, nums, values, j, end, previous)
+      j = end
+      if (written.length === 1 && written[0] === child) continue
+      if (n === null) {
+        n = this.own(node)
+        sepKeys = n.keys
+        sepNums = n.nums
+      }
+      n.children![c] = written[0]!
+      // Pieces after the first come in after it, each under its first key.
+      for (let k = 1; k < written.length; k++) {
+        n.keys.splice(c + k, 0, written[k]!.keys[0]!)
+        n.nums.splice(c + k, 0, written[k]!.nums[0]!)
+        n.children!.splice(c + k, 0, written[k]!)
+      }
+      c += written.length - 1
+    }
+    if (n === null) return [node]
+    return n.keys.length <= this.maxEntries ? [n] : this.pieces(n)
+  }
+
+  /**
+   * Cuts an overfull node this tree owns into pieces of between half and all of the capacity:
+   * the node keeps the first, the others are new.
+   */
+  private pieces(n: TreeNode<V>): TreeNode<V>[] {
+    const length = n.keys.length
+    const count = Math.ceil(length / this.maxEntries)
+    const out: TreeNode<V>[] = [n]
+    for (let p = 1; p < count; p++) {
+      const from = Math.floor((p * length) / count)
+      const to = Math.floor(((p + 1) * length) / count)
+      out.push(new TreeNode<V>(this.owner, n.keys.slice(from, to), n.nums.slice(from, to), n.values === null ? null : n.values.slice(from, to), n.children === null ? null : n.children.slice(from, to)))
+    }
+    const first = Math.floor(length / count)
+    n.keys.length = first
+    n.nums.length = first
+    if (n.values !== null) n.values.length = first
+    else n.children!.length = first
+    return out
+  }
+
+
   /** Removes `key`; returns true when it was present. */
   delete(key: string): boolean {
     this.fingerLeaf = null
@@ -379,6 +489,13 @@ export class KeyTree<V> {
     n.keys[l + 1] = right.keys[0]!
     n.nums[l + 1] = right.nums[0]!
   }
+}
+
+/** The child of a branch that holds `key`, searching only from child `from` on (keys come in order). */
+function nextChild(keys: string[], nums: number[], key: string, num: number, from: number): number {
+  let c = from
+  while (c + 1 < keys.length && sortsBefore(keys, nums, c + 1, key, num, true)) c++
+  return c
 }
 
 function visitAll<V>(node: TreeNode<V>, fn: (value: V, key: string) => void): void {
