@@ -28,6 +28,7 @@ type Op =
   | { kind: 'deleteJob'; job: string }
   | { kind: 'upsertEval'; id: string; job: string; status: string }
   | { kind: 'placeAlloc'; id: string; job: string; node: string; group: number }
+  | { kind: 'placeBatch'; entries: Array<{ id: string; job: string; node: string; group: number }> }
   | { kind: 'clientUpdate'; id: string; status: string }
   | { kind: 'stopAlloc'; id: string }
   | { kind: 'gc'; evals: string[]; allocs: string[] }
@@ -42,6 +43,12 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('deleteJob' as const), job: fc.constantFrom(...JOB_IDS) }),
   fc.record({ kind: fc.constant('upsertEval' as const), id: fc.constantFrom(...EVAL_IDS), job: fc.constantFrom(...JOB_IDS), status: fc.constantFrom('pending', 'blocked', 'complete') }),
   fc.record({ kind: fc.constant('placeAlloc' as const), id: fc.constantFrom(...ALLOC_IDS), job: fc.constantFrom(...JOB_IDS), node: fc.constantFrom(...NODE_IDS), group: fc.integer({ min: 0, max: 1 }) }),
+  // One upsertAllocs call: new allocations, moves of stored ones to another node, and the same
+  // ID more than once (the last one wins).
+  fc.record({
+    kind: fc.constant('placeBatch' as const),
+    entries: fc.array(fc.record({ id: fc.constantFrom(...ALLOC_IDS), job: fc.constantFrom(...JOB_IDS), node: fc.constantFrom(...NODE_IDS), group: fc.integer({ min: 0, max: 1 }) }), { minLength: 1, maxLength: 8 }),
+  }),
   fc.record({ kind: fc.constant('clientUpdate' as const), id: fc.constantFrom(...ALLOC_IDS), status: fc.constantFrom('running', 'complete', 'failed', 'lost') }),
   fc.record({ kind: fc.constant('stopAlloc' as const), id: fc.constantFrom(...ALLOC_IDS) }),
   fc.record({ kind: fc.constant('gc' as const), evals: fc.subarray(EVAL_IDS), allocs: fc.subarray(ALLOC_IDS, { maxLength: 3 }) }),
@@ -145,6 +152,35 @@ function apply(store: StateStore, model: Model, op: Op): void {
       model.allocs.set(op.id, { job: op.job, jobCreateIndex: job.CreateIndex, node: op.node, group, client: 'pending', desired: 'run', createIndex: index })
       const s = mj.job.CreateIndex === job.CreateIndex ? mj.summary[group] : undefined
       if (s) bump(s, 'pending', 1)
+      break
+    }
+    case 'placeBatch': {
+      // Applied to the model one entry after another; the store takes the batch in one call.
+      const batch: Allocation[] = []
+      const placed = new Map<string, Allocation>()
+      for (const e of op.entries) {
+        const known = model.allocs.get(e.id)
+        if (known !== undefined) {
+          const before = placed.get(e.id) ?? peek(store).allocByID(e.id)!
+          const moved = { ...before, NodeID: e.node }
+          batch.push(moved)
+          placed.set(e.id, moved)
+          known.node = e.node
+          continue
+        }
+        const mj = model.jobs.get(e.job)
+        if (mj === undefined) continue
+        const group = GROUPS[Math.min(e.group, (mj.job.TaskGroups?.length ?? 1) - 1)]!
+        const job = peek(store).jobByID('default', e.job)!
+        const alloc = mockAlloc(job, { ID: e.id, NodeID: e.node, TaskGroup: group })
+        batch.push(alloc)
+        placed.set(e.id, alloc)
+        model.allocs.set(e.id, { job: e.job, jobCreateIndex: job.CreateIndex, node: e.node, group, client: 'pending', desired: 'run', createIndex: index })
+        const s = mj.job.CreateIndex === job.CreateIndex ? mj.summary[group] : undefined
+        if (s) bump(s, 'pending', 1)
+      }
+      if (batch.length === 0) return
+      store.upsertAllocs(index, batch)
       break
     }
     case 'clientUpdate': {
