@@ -221,13 +221,13 @@ export class KeyTree<V> {
    * Sets many keys in one walk: `keys` in ascending code-unit order, without repeats, `values`
    * beside them. Each node on the way is copied (or written in place) once for the whole batch,
    * and keys that land in the same leaf are merged into it together, instead of one descent from
-   * the root per key. `previous[i]`, when given, receives the value `keys[i]` replaced.
+   * the root per key. `previous[i]`, when given, receives the value `keys[i]` replaced;
+   * `keyNumbers`, when given, holds the keys' {@link keyNumber}s.
    */
-  setSorted(keys: readonly string[], values: readonly V[], previous?: Array<V | undefined>): void {
+  setSorted(keys: readonly string[], values: readonly V[], previous?: Array<V | undefined>, keyNumbers?: number[]): void {
     this.fingerLeaf = null
     if (keys.length === 0) return
-    const nums = new Array<number>(keys.length)
-    for (let i = 0; i < keys.length; i++) nums[i] = keyNumber(keys[i]!)
+    const nums = keyNumbers ?? keys.map(keyNumber)
     let level = this.merge(this.root, keys, nums, values, 0, keys.length, previous)
     // The root split into several nodes: stack branches on them until one remains.
     while (level.length > 1) {
@@ -246,6 +246,7 @@ export class KeyTree<V> {
   /** Writes keys `lo`..`hi` (all within `node`'s range) under `node`; returns what replaces it. */
   private merge(node: TreeNode<V>, keys: readonly string[], nums: number[], values: readonly V[], lo: number, hi: number, previous: Array<V | undefined> | undefined): TreeNode<V>[] {
     if (node.children === null) {
+      if (node.keys.length + hi - lo > this.maxEntries) return this.mergeLeafIntoPieces(node, keys, nums, values, lo, hi, previous)
       // Keys come in order, so each one's place is searched for from the last one's on.
       const n = this.own(node)
       const nKeys = n.keys
@@ -303,6 +304,46 @@ export class KeyTree<V> {
     }
     if (n === null) return [node]
     return n.keys.length <= this.maxEntries ? [n] : this.pieces(n)
+  }
+
+  /**
+   * A leaf that overflows: merges its entries and the new ones into fresh arrays in one pass and
+   * cuts those into leaves (splicing many keys one by one into a growing array would move its
+   * entries again for every key).
+   */
+  private mergeLeafIntoPieces(node: TreeNode<V>, keys: readonly string[], nums: number[], values: readonly V[], lo: number, hi: number, previous: Array<V | undefined> | undefined): TreeNode<V>[] {
+    const oldKeys = node.keys
+    const oldNums = node.nums
+    const oldValues = node.values!
+    const outKeys: string[] = []
+    const outNums: number[] = []
+    const outValues: V[] = []
+    let i = 0
+    for (let j = lo; j < hi; j++) {
+      const key = keys[j]!
+      const num = nums[j]!
+      for (; i < oldKeys.length && sortsBefore(oldKeys, oldNums, i, key, num, false); i++) {
+        outKeys.push(oldKeys[i]!)
+        outNums.push(oldNums[i]!)
+        outValues.push(oldValues[i]!)
+      }
+      if (i < oldKeys.length && oldKeys[i] === key) {
+        if (previous !== undefined) previous[j] = oldValues[i]
+        i++
+      } else {
+        if (previous !== undefined) previous[j] = undefined
+        this.count++
+      }
+      outKeys.push(key)
+      outNums.push(num)
+      outValues.push(values[j]!)
+    }
+    for (; i < oldKeys.length; i++) {
+      outKeys.push(oldKeys[i]!)
+      outNums.push(oldNums[i]!)
+      outValues.push(oldValues[i]!)
+    }
+    return this.pieces(new TreeNode<V>(this.owner, outKeys, outNums, outValues, null))
   }
 
   /**
