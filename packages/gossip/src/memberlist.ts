@@ -546,9 +546,10 @@ export class Memberlist extends TypedEmitter<MemberlistEvents> {
         vsn: a.vsn.length > 5 ? Array.from(a.vsn.subarray(0, 6)) : [0, 0, 0, 0, 0, 0],
       }
       this.nodeMap.set(a.node, state)
-      // Insert at a random offset to keep the failure-detection bound low on average.
+      // Insert at a random offset to keep the failure-detection bound low on average; as in
+      // memberlist the offset is an existing slot (the new node never simply goes last).
       const n = this.nodes.length
-      const offset = this.random.int(n + 1)
+      const offset = n === 0 ? 0 : this.random.int(n)
       this.nodes.push(state)
       ;[this.nodes[offset], this.nodes[n]] = [this.nodes[n]!, this.nodes[offset]!]
       this.numNodes++
