@@ -404,26 +404,11 @@ export class StateWriter extends StateReader {
 
   // ---- allocations ---------------------------------------------------------------------------
 
-  /**
-   * Nomad's upsertAllocsImpl. The side rules and the id index run allocation by allocation, in
-   * the batch's order; the other indexes are written together at the end
-   * ({@link WriteTxn.insertMany}), each ID once with its last version, which leaves them as
-   * writing the allocations one by one would.
-   */
+  /** Nomad's upsertAllocsImpl. */
   upsertAllocs(inputs: readonly Allocation[]): void {
     const jobs = new Map<string, { namespace: string; id: string; force: string }>()
     // A plan's allocations mostly share one job: reuse its entry instead of joining its key again.
     let lastJob: { namespace: string; id: string; force: string } | undefined
-    // What this batch writes, by ID, and what the table held under each ID before the batch.
-    const written = new Map<string, Allocation>()
-    const stored = new Map<string, Allocation | undefined>()
-    // The id index is written at once (the lookup just made leads straight to the leaf); the
-    // groups of the other indexes are filled at the end, each in one sorted walk.
-    const put = (alloc: Allocation, existing: Allocation | undefined): void => {
-      if (!stored.has(alloc.ID)) stored.set(alloc.ID, existing)
-      written.set(alloc.ID, alloc)
-      this.txn.insertPrimary(Tables.allocs, alloc, existing)
-    }
     for (const input of inputs) {
       const alloc: Allocation = { ...input }
       const existing = this.allocByID(alloc.ID)
@@ -447,10 +432,12 @@ export class StateWriter extends StateReader {
       }
       this.updateDeploymentWithAlloc(alloc, existing)
       this.updateSummaryWithAlloc(alloc, existing)
-      put(alloc, existing)
+      this.txn.insert(Tables.allocs, alloc, existing)
       if (alloc.PreviousAllocation) {
         const prev = this.allocByID(alloc.PreviousAllocation)
-        if (prev !== undefined) put({ ...prev, NextAllocation: alloc.ID, ModifyIndex: this.raftIndex }, prev)
+        if (prev !== undefined) {
+          this.txn.insert(Tables.allocs, { ...prev, NextAllocation: alloc.ID, ModifyIndex: this.raftIndex })
+        }
       }
       const force = allocTerminal(alloc) ? '' : 'running'
       if (lastJob !== undefined && lastJob.id === alloc.JobID && lastJob.namespace === alloc.Namespace) {
@@ -466,13 +453,6 @@ export class StateWriter extends StateReader {
         }
       }
     }
-    const allocs = [...written.values()]
-    this.txn.insertMany(
-      Tables.allocs,
-      allocs,
-      allocs.map((a) => stored.get(a.ID)),
-      true,
-    )
     this.bumpIndex(Tables.allocs)
     this.setJobStatuses(jobs, false)
   }

@@ -25,15 +25,12 @@ type Op =
   | { kind: 'delete'; key: string }
   | { kind: 'clone' }
   | { kind: 'deleteMany'; from: string; keepEvery: number }
-  | { kind: 'setSorted'; entries: Array<[string, number]> }
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ kind: fc.constant('set' as const), key: keyArb, value: fc.integer(), lookFirst: fc.boolean() }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('delete' as const), key: keyArb }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('clone' as const) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('deleteMany' as const), from: keyArb, keepEvery: fc.integer({ min: 0, max: 3 }) }) },
-  // A batch written in one walk: sometimes a few keys, sometimes enough to split nodes many times over.
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('setSorted' as const), entries: fc.array(fc.tuple(keyArb, fc.integer()), { maxLength: 150 }) }) },
 )
 
 const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
@@ -75,16 +72,6 @@ describe('KeyTree', () => {
             model.set(op.key, op.value)
           } else if (op.kind === 'delete') {
             expect(tree.delete(op.key)).toBe(model.delete(op.key))
-          } else if (op.kind === 'setSorted') {
-            const batch = [...new Map(op.entries)].sort((a, b) => byCodeUnits(a[0], b[0]))
-            const previous: Array<number | undefined> = []
-            tree.setSorted(
-              batch.map(([k]) => k),
-              batch.map(([, v]) => v),
-              previous,
-            )
-            expect(previous).toEqual(batch.map(([k]) => model.get(k)))
-            for (const [k, v] of batch) model.set(k, v)
           } else if (op.kind === 'deleteMany') {
             // Deletes a run of neighbouring keys (merges, root collapses) or thins it out, keeping
             // every n-th key (underfull nodes beside full ones: entries move between siblings).
@@ -101,8 +88,9 @@ describe('KeyTree', () => {
             if (ops.length % 2 !== 0) tree = copy
             model = new Map(model)
           }
-          const probe = op.kind === 'clone' ? '' : op.kind === 'deleteMany' ? op.from : op.kind === 'setSorted' ? (op.entries[0]?.[0] ?? '') : op.key
-          expect(tree.get(probe)).toBe(model.get(probe))
+          expect(tree.get(op.kind === 'clone' ? '' : op.kind === 'deleteMany' ? op.from : op.key)).toBe(
+            model.get(op.kind === 'clone' ? '' : op.kind === 'deleteMany' ? op.from : op.key),
+          )
         }
         expectSame(tree, model)
         for (const [k, v] of model) expect(tree.get(k)).toBe(v)
@@ -167,43 +155,6 @@ describe('KeyTree', () => {
     for (let i = 0; i < keys.length; i += 2) expect(tree.get(keys[i]!)).toBeUndefined()
     expect(copy.size).toBe(keys.length)
     expect(copy.get(keys[0]!)).toBe(0)
-  })
-
-  it('writes sorted batches of every size across clones; every clone keeps its state', () => {
-    // Small nodes and batches up to a few hundred keys: runs that split leaves and branches many
-    // times over, into trees shared with clones (copies whose pieces shift the separators).
-    const tree = new KeyTree<number>(8)
-    const model = new Map<string, number>()
-    const frozen: Array<{ tree: KeyTree<number>; entries: Array<[string, number]> }> = []
-    let x = 7
-    for (let b = 0; b < 120; b++) {
-      const batch = new Map<string, number>()
-      for (let i = 0; i < (b % 7) * 40 + 1; i++) {
-        x = (Math.imul(x, 1103515245) + 12345) >>> 0
-        batch.set((x % 5000).toString(16), b * 1000 + i)
-      }
-      const entries = [...batch].sort((p, q) => byCodeUnits(p[0], q[0]))
-      if (b % 3 === 0) frozen.push({ tree: tree.clone(), entries: sortedEntries(model) })
-      const previous: Array<number | undefined> = []
-      tree.setSorted(
-        entries.map(([k]) => k),
-        entries.map(([, v]) => v),
-        previous,
-      )
-      expect(previous).toEqual(entries.map(([k]) => model.get(k)))
-      for (const [k, v] of entries) model.set(k, v)
-      // A single write after the batch takes the leaf shortcut.
-      const one = (b * 37).toString(16)
-      tree.get(one)
-      tree.set(one, -b)
-      model.set(one, -b)
-    }
-    expectSame(tree, model)
-    for (const [k, v] of model) expect(tree.get(k)).toBe(v)
-    for (const f of frozen) {
-      expect(f.tree.keys()).toEqual(f.entries.map(([k]) => k))
-      for (const [k, v] of f.entries) expect(f.tree.get(k)).toBe(v)
-    }
   })
 
   it('a write after a clone never lands in a leaf found before the clone', () => {

@@ -1,4 +1,3 @@
-import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { SimClock } from '@nomadic/runtime'
 import { MemDB, SchemaError, compoundKey, type TableSchema } from '../src/index.js'
@@ -152,66 +151,6 @@ describe('MemDB tables and indexes', () => {
     const s = db().snapshot()
     expect(() => s.get('nope', 'id', 'x')).toThrow(SchemaError)
     expect(() => s.get('rows', 'nope', 'x')).toThrow(SchemaError)
-  })
-})
-
-describe('MemDB batch writes (insertMany)', () => {
-  /** Everything a reader can see of the rows table, through each index. */
-  const contents = (view: ReturnType<MemDB['peek']>): unknown => ({
-    all: view.all<Row>('rows'),
-    groups: ['g0', 'g1', 'g2'].map((g) => view.getAll<Row>('rows', 'group', g)),
-    tags: view.byPrefix<Row>('rows', 'tag', ''),
-  })
-  const rowArb = fc.record({
-    id: fc.integer({ min: 0, max: 150 }).map((n) => `r${n}`),
-    group: fc.constantFrom('g0', 'g1', 'g2'),
-    tagged: fc.boolean(),
-    version: fc.integer({ min: 0, max: 3 }),
-  })
-  const stepArb = fc.record({
-    rows: fc.array(rowArb, { maxLength: 120 }),
-    outcome: fc.constantFrom('commit', 'commit', 'abort'),
-    snapshotFirst: fc.boolean(),
-  })
-
-  it('leaves what one-by-one inserts leave; abort undoes it; snapshots keep their state', () => {
-    const seed = process.env.STATE_MODEL_SEED === undefined ? 20261129 : Number(process.env.STATE_MODEL_SEED)
-    fc.assert(
-      fc.property(fc.array(stepArb, { maxLength: 12 }), (steps) => {
-        const one = db()
-        const many = db()
-        const held: Array<{ snap: ReturnType<MemDB['snapshot']>; seen: unknown }> = []
-        for (const step of steps) {
-          // Each ID once, with its last version, as upsertAllocs hands them over.
-          const batch = [...new Map(step.rows.map((r) => [r.id, { id: r.id, group: r.group, tag: r.tagged ? `t-${r.id}-${r.version}` : undefined }])).values()]
-          if (step.snapshotFirst) {
-            const snap = many.snapshot()
-            held.push({ snap, seen: contents(snap) })
-            one.snapshot()
-          }
-          const a = one.txn()
-          for (const r of batch) a.insert('rows', r)
-          const b = many.txn()
-          b.insertMany(
-            'rows',
-            batch,
-            batch.map((r) => b.get<Row>('rows', 'id', r.id)),
-          )
-          expect(contents(b as never)).toEqual(contents(a as never))
-          if (step.outcome === 'commit') {
-            a.commit()
-            b.commit()
-          } else {
-            a.abort()
-            b.abort()
-          }
-          // Read without a snapshot: the next step may still write in place (undo log on abort).
-          expect(contents(many.peek())).toEqual(contents(one.peek()))
-        }
-        for (const h of held) expect(contents(h.snap)).toEqual(h.seen)
-      }),
-      { seed, numRuns: 100 },
-    )
   })
 })
 

@@ -1,5 +1,4 @@
 import { emptyTree, forPrefix, type Tree } from './btree.js'
-import { keyNumber } from './key-tree.js'
 import { KEY_SEPARATOR, WatchRegistry, watchSlot, type ChangeSet, type WatchSet } from './watch.js'
 
 /**
@@ -212,135 +211,25 @@ export class WriteTxn extends ReadView {
     for (const name in schema.indexes) {
       const index = schema.indexes[name]!
       const tree = trees[name]!
-      if (index.unique) {
-        this.writeUnique(table, name, index, tree, obj, existing)
-        continue
-      }
       const oldKey = existing === undefined ? undefined : index.key(existing)
       const newKey = index.key(obj)
-      if (oldKey !== undefined && oldKey !== newKey) this.removeFromGroup(table, name, tree, oldKey, primary, existing)
-      if (newKey !== undefined) this.addToGroup(table, name, tree, newKey, primary, obj, oldKey === newKey ? existing : undefined)
-    }
-  }
-
-  /**
-   * Writes `obj` to the id index alone, `existing` being what that index holds under its key:
-   * the first half of an {@link insertMany} with `primaryWritten`, which must follow in the same
-   * transaction.
-   */
-  insertPrimary<T>(table: string, obj: T, existing: T | undefined): void {
-    this.ensureOpen()
-    const schema = this.db.tableSchema(table) as TableSchema<T>
-    this.writeUnique(table, 'id', schema.indexes.id, this.writable(table)['id']!, obj, existing)
-  }
-
-  /** Moves `obj`'s entry in a unique index from where `existing` had it to where it goes now. */
-  private writeUnique<T>(table: string, name: string, index: IndexSchema<T>, tree: Tree<unknown>, obj: T, existing: T | undefined): void {
-    const oldKey = existing === undefined ? undefined : index.key(existing)
-    const newKey = index.key(obj)
-    if (oldKey !== undefined && oldKey !== newKey) {
-      this.remove(table, tree, oldKey, existing)
-      this.record(table, name, false, oldKey)
-    }
-    if (newKey !== undefined) {
-      const holder = name === 'id' ? existing : tree.get(newKey)
-      if (name !== 'id' && oldKey !== newKey && holder !== undefined) {
-        throw new SchemaError(`duplicate key ${JSON.stringify(newKey)} in unique index ${table}.${name}`)
-      }
-      if (this.keepUndo && this.inPlaceTables.has(table)) this.undo.push(tree, newKey, holder)
-      tree.set(newKey, obj)
-      this.record(table, name, false, newKey)
-    }
-  }
-
-  /**
-   * Inserts or replaces many objects of `table` at once, as {@link insert} one by one would:
-   * `objs` must have distinct primary keys, and `current[i]` is what the table holds under
-   * `objs[i]`'s key now (undefined when nothing). The primary index and each group of a
-   * non-unique index are written in key order in one walk each (see `KeyTree.setSorted`), so a
-   * batch copies each node it touches once and finds neighbouring keys together. With
-   * `primaryWritten`, the caller has already written each object to the id index
-   * ({@link insertPrimary}).
-   */
-  insertMany<T>(table: string, objs: readonly T[], current: ReadonlyArray<T | undefined>, primaryWritten = false): void {
-    this.ensureOpen()
-    if (objs.length === 0) return
-    const schema = this.db.tableSchema(table) as TableSchema<T>
-    const idIndex = schema.indexes.id
-    const primaries = objs.map((obj) => {
-      const primary = idIndex.key(obj)
-      if (primary === undefined) throw new SchemaError(`object for table ${table} has no primary key`)
-      return primary
-    })
-    const trees = this.writable(table)
-    const undo = this.keepUndo && this.inPlaceTables.has(table)
-    for (const name in schema.indexes) {
-      const index = schema.indexes[name]!
-      const tree = trees[name]!
-      if (name === 'id') {
-        if (primaryWritten) continue
-        const { order, sorted: keys, nums } = sortKeys(primaries)
-        const previous: unknown[] = []
-        tree.setSorted(
-          keys,
-          order.map((i) => objs[i]),
-          previous,
-          nums,
-        )
-        for (let k = 0; k < keys.length; k++) {
-          if (undo) this.undo.push(tree, keys[k], previous[k])
-          this.record(table, name, false, keys[k]!)
-        }
+      if (!index.unique) {
+        if (oldKey !== undefined && oldKey !== newKey) this.removeFromGroup(table, name, tree, oldKey, primary, existing)
+        if (newKey !== undefined) this.addToGroup(table, name, tree, newKey, primary, obj, oldKey === newKey ? existing : undefined)
         continue
       }
-      if (index.unique) {
-        for (let i = 0; i < objs.length; i++) this.writeUnique(table, name, index, tree, objs[i]!, current[i])
-        continue
+      if (oldKey !== undefined && oldKey !== newKey) {
+        this.remove(table, tree, oldKey, existing)
+        this.record(table, name, false, oldKey)
       }
-      // Removals first, then the additions gathered per group: the same end state as one by one.
-      // A group's members are chained through `next` from the first one (no array per group).
-      const first = new Map<string, number>()
-      const next = new Int32Array(objs.length).fill(-1)
-      for (let i = 0; i < objs.length; i++) {
-        const existing = current[i]
-        const oldKey = existing === undefined ? undefined : index.key(existing)
-        const newKey = index.key(objs[i]!)
-        if (oldKey !== undefined && oldKey !== newKey) this.removeFromGroup(table, name, tree, oldKey, primaries[i]!, existing)
-        if (newKey === undefined) continue
-        const head = first.get(newKey)
-        if (head === undefined) {
-          first.set(newKey, i)
-        } else {
-          next[i] = next[head]!
-          next[head] = i
+      if (newKey !== undefined) {
+        const holder = name === 'id' ? existing : tree.get(newKey)
+        if (name !== 'id' && oldKey !== newKey && holder !== undefined) {
+          throw new SchemaError(`duplicate key ${JSON.stringify(newKey)} in unique index ${table}.${name}`)
         }
-      }
-      const groupKeys = [...first.keys()]
-      for (const key of groupKeys.sort()) {
-        const head = first.get(key)!
-        const group = this.group(table, tree, key, true)!
-        const logged = this.groupLogged
-        if (next[head] === -1) {
-          const i = head
-          const previous = group.set(primaries[i]!, objs[i])
-          if (logged) this.undo.push(group, primaries[i], previous)
-          this.record(table, name, true, key, primaries[i])
-          continue
-        }
-        const members: number[] = []
-        for (let i = head; i !== -1; i = next[i]!) members.push(i)
-        const { order, sorted: keys, nums } = sortKeys(members.map((i) => primaries[i]!))
-        const previous: unknown[] = []
-        group.setSorted(
-          keys,
-          order.map((m) => objs[members[m]!]),
-          previous,
-          nums,
-        )
-        for (let k = 0; k < keys.length; k++) {
-          if (logged) this.undo.push(group, keys[k], previous[k])
-          this.record(table, name, true, key, keys[k])
-        }
+        if (this.keepUndo && this.inPlaceTables.has(table)) this.undo.push(tree, newKey, holder)
+        tree.set(newKey, obj)
+        this.record(table, name, false, newKey)
       }
     }
   }
@@ -473,24 +362,6 @@ export class WriteTxn extends ReadView {
     if (paired) changed.keys.push(key, primary!)
     else changed.keys.push(key)
   }
-}
-
-/**
- * `keys` in ascending code-unit order: `order` holds their positions (ties keep their order),
- * `sorted` and `nums` the keys and their key numbers in that order. Comparing the numbers first
- * leaves few string comparisons.
- */
-function sortKeys(keys: readonly string[]): { order: number[]; sorted: string[]; nums: number[] } {
-  const numbers = keys.map(keyNumber)
-  const order = keys.map((_k, i) => i)
-  order.sort((a, b) => {
-    const d = numbers[a]! - numbers[b]!
-    if (d !== 0) return d
-    const x = keys[a]!
-    const y = keys[b]!
-    return x < y ? -1 : x > y ? 1 : a - b
-  })
-  return { order, sorted: order.map((i) => keys[i]!), nums: order.map((i) => numbers[i]!) }
 }
 
 /** Serial of the last write transaction started in this process, across every database. */
