@@ -54,8 +54,22 @@ async function main(): Promise<void> {
   await last.shutdown()
   const killed = Date.now()
   const others = nodes.slice(0, n - 1)
-  while (others.some((ml) => ml.member(last.name) !== undefined)) await sleep(10)
+  // Verbose runs split the figure: the first probe to fail, then Lifeguard's suspicion timeout,
+  // then the dead message's spread.
+  let firstSuspect: number | undefined
+  let firstDead: number | undefined
+  const note = (): void => {
+    const t = Date.now() - killed
+    const views = others.map((ml) => ml.member(last.name))
+    if (firstSuspect === undefined && views.some((m) => m?.state === 'suspect')) firstSuspect = t
+    if (firstDead === undefined && views.includes(undefined)) firstDead = t
+  }
+  while (others.some((ml) => ml.member(last.name) !== undefined)) {
+    if (verbose) note()
+    await sleep(10)
+  }
   const detectAllMs = Date.now() - killed
+  if (verbose) process.stderr.write(`detection: first suspect seen at ${firstSuspect} ms, first dead at ${firstDead} ms, all at ${detectAllMs} ms\n`)
   for (const ml of others) await ml.shutdown()
   process.stdout.write(JSON.stringify({ impl: 'nomadic', config: profile, nodes: n, convergeMs, bytesPerNodePerSec, detectAllMs }) + '\n')
 }
