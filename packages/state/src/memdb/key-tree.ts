@@ -142,6 +142,8 @@ export class KeyTree<V> {
   private fingerLeaf: TreeNode<V> | null = null
   private fingerKey = ''
   private fingerIndex = 0
+  /** Whether that lookup found its key (nothing has changed since, so it still holds). */
+  private fingerFound = false
 
   /** `maxEntries` (at least 4) is the node capacity; small values exercise splits and merges in tests. */
   constructor(private readonly maxEntries = DEFAULT_MAX_ENTRIES) {
@@ -170,8 +172,7 @@ export class KeyTree<V> {
     if (leaf !== null && key === this.fingerKey) {
       // The same key as the last lookup, nothing written since: a batch's allocations mostly
       // share one job and one eval, so their groups are found here.
-      const i = this.fingerIndex
-      return i < leaf.keys.length && leaf.keys[i] === key ? leaf.values![i] : undefined
+      return this.fingerFound ? leaf.values![this.fingerIndex] : undefined
     }
     const num = keyNumber(key)
     let node = this.root
@@ -180,7 +181,10 @@ export class KeyTree<V> {
     this.fingerLeaf = node.owner === this.owner ? node : null
     this.fingerKey = key
     this.fingerIndex = i
-    return i < node.keys.length && node.keys[i] === key ? node.values![i] : undefined
+    // Unequal key numbers settle it without reading the stored string (a cache miss).
+    const found = i < node.keys.length && node.nums[i] === num && node.keys[i] === key
+    this.fingerFound = found
+    return found ? node.values![i] : undefined
   }
 
   /** Sets `key` to `value`; returns the value it replaced, or undefined when the key is new. */
@@ -191,7 +195,7 @@ export class KeyTree<V> {
       // The leaf is this tree's own and no write happened since the lookup: no path to copy,
       // and no branch changes unless the leaf overflows.
       const i = this.fingerIndex
-      if (i < leaf.keys.length && leaf.keys[i] === key) {
+      if (this.fingerFound) {
         const previous = leaf.values![i]
         leaf.values![i] = value
         return previous
@@ -280,7 +284,7 @@ export class KeyTree<V> {
     const keys = node.keys
     if (node.children === null) {
       const i = lowerBound(keys, node.nums, key, num)
-      if (i < keys.length && keys[i] === key) {
+      if (i < keys.length && node.nums[i] === num && keys[i] === key) {
         this.previous = node.values![i]
         const n = this.own(node)
         n.values![i] = value
@@ -327,7 +331,7 @@ export class KeyTree<V> {
   private remove(node: TreeNode<V>, key: string, num: number): TreeNode<V> | null {
     if (node.children === null) {
       const i = lowerBound(node.keys, node.nums, key, num)
-      if (i >= node.keys.length || node.keys[i] !== key) return null
+      if (i >= node.keys.length || node.nums[i] !== num || node.keys[i] !== key) return null
       const n = this.own(node)
       n.keys.splice(i, 1)
       n.nums.splice(i, 1)
