@@ -543,7 +543,7 @@ export class Memberlist extends TypedEmitter<MemberlistEvents> {
       state = {
         name: a.node, addr: a.addr, port: a.port, address: joinHostPort(ipToString(a.addr), a.port), meta: a.meta ?? EMPTY, incarnation: 0,
         state: NodeStateType.dead, stateChange: this.clock.now(),
-        vsn: a.vsn.length > 5 ? Array.from(a.vsn.subarray(0, 6)) : [0, 0, 0, 0, 0, 0],
+        vsn: a.vsn.length > 5 ? vsnArray(a.vsn) : [0, 0, 0, 0, 0, 0],
       }
       this.nodeMap.set(a.node, state)
       // Insert at a random offset to keep the failure-detection bound low on average; as in
@@ -580,7 +580,7 @@ export class Memberlist extends TypedEmitter<MemberlistEvents> {
       this.logger.warn(`Refuting an alive message for '${a.node}'`)
     } else {
       this.encodeBroadcast(a.node, MessageType.alive, encodeAlive(a), notify)
-      if (a.vsn.length >= 6) state.vsn = Array.from(a.vsn.subarray(0, 6))
+      if (a.vsn.length >= 6) state.vsn = vsnArray(a.vsn)
       state.incarnation = a.incarnation
       state.meta = a.meta ?? EMPTY
       if (!sameBytes(state.addr, a.addr) || state.port !== a.port) state.address = joinHostPort(ipToString(a.addr), a.port)
@@ -1231,6 +1231,11 @@ function validVsn(vsn: Buffer): boolean {
 }
 
 /** Byte equality without a call into native code (addresses are 4 or 16 bytes). */
+/** The six protocol-version bytes of an alive message as an array (Array.from is slow here). */
+function vsnArray(v: Buffer): number[] {
+  return [v[0]!, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!]
+}
+
 function sameBytes(a: Buffer, b: Buffer): boolean {
   if (a.length !== b.length) return false
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false

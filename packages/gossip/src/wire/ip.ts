@@ -27,12 +27,17 @@ export function ipToBytes(ip: string): Buffer {
   throw new Error(`not an IP address: ${ip}`)
 }
 
+/** Four bytes from `at` as dotted decimal (no iterator: this runs for every packet's source). */
+function dotted(ip: Uint8Array, at: number): string {
+  return `${ip[at]}.${ip[at + 1]}.${ip[at + 2]}.${ip[at + 3]}`
+}
+
 /** The text form of a 4- or 16-byte IP; an IPv4-mapped IPv6 address prints as IPv4. */
 export function ipToString(ip: Uint8Array): string {
-  if (ip.length === 4) return Array.from(ip).join('.')
+  if (ip.length === 4) return dotted(ip, 0)
   if (ip.length === 16) {
     const mapped = ip.subarray(0, 10).every((b) => b === 0) && ip[10] === 0xff && ip[11] === 0xff
-    if (mapped) return Array.from(ip.subarray(12)).join('.')
+    if (mapped) return dotted(ip, 12)
     const groups: string[] = []
     for (let i = 0; i < 16; i += 2) groups.push(((ip[i]! << 8) | ip[i + 1]!).toString(16))
     return groups.join(':').replace(/(^|:)0(:0)+(:|$)/, '::')
