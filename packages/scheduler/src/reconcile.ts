@@ -285,20 +285,17 @@ function reconcileGroup(
   // Free slots go first to replacements of lost and failed allocations (keeping their names),
   // then to new allocations.
   let slots = Math.max(0, tg.Count - (running - stopSet.size))
-  for (const a of lost) {
-    if (slots === 0) break
-    result.place.push({ name: a.Name, tg, previous: a, canary: false, reschedule: false })
-    used.add(allocIndex(a))
-    slots--
-    updates.Place++
+  const replace = (previous: readonly Allocation[], reschedule: boolean): void => {
+    for (const a of previous) {
+      if (slots === 0) break
+      result.place.push({ name: a.Name, tg, previous: a, canary: false, reschedule })
+      used.add(allocIndex(a))
+      slots--
+      updates.Place++
+    }
   }
-  for (const a of rescheduleNow) {
-    if (slots === 0) break
-    result.place.push({ name: a.Name, tg, previous: a, canary: false, reschedule: true })
-    used.add(allocIndex(a))
-    slots--
-    updates.Place++
-  }
+  replace(lost, false)
+  replace(rescheduleNow, true)
   for (; slots > 0; slots--) {
     result.place.push({ name: nextName(), tg, canary: false, reschedule: false })
     updates.Place++
