@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream'
 import { encode, type DecodeOptions } from '@nomadic/msgpack'
-import { asRecord, encodePair, EOF, MessageReader, readValue } from './codec.js'
+import { asRecord, encodePair, EOF, HEADER_DECODE, MessageReader, readValue } from './codec.js'
 import { DEFAULT_MAX_MESSAGE_BYTES } from './constants.js'
 import { RemoteError, RpcError } from './errors.js'
 
@@ -14,8 +14,6 @@ export interface CallOptions {
 
 // Sequence numbers are process-wide, as net-rpc-msgpackrpc's CallWithCodec does.
 let nextSeq = 0
-
-const HEADER_DECODE: DecodeOptions = { maxDepth: 4 }
 
 /** A call, waiting for its turn on the stream or running. */
 interface Call {
@@ -160,7 +158,7 @@ export async function startStreaming(stream: Duplex, method: string, maxMessageB
   stream.write(encode({ Method: method }))
   let ack: unknown
   try {
-    ack = await readValue(stream, { maxDepth: 4 }, maxMessageBytes)
+    ack = await readValue(stream, HEADER_DECODE, maxMessageBytes)
   } catch (error) {
     stream.destroy()
     throw error

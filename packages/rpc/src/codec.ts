@@ -6,6 +6,9 @@ import { RpcError } from './errors.js'
 /** Bytes a reader takes in ahead of the values asked for before it pauses the stream. */
 const READ_AHEAD_BYTES = 256 * 1024
 
+/** How net/rpc headers read: small maps, never deep. */
+export const HEADER_DECODE: DecodeOptions = { maxDepth: 4 }
+
 /** Returned by {@link MessageReader.read} when the stream ended cleanly between messages. */
 export const EOF: unique symbol = Symbol('EOF')
 

@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream'
 import { encode } from '@nomadic/msgpack'
 import type { Logger, Metrics } from '@nomadic/runtime'
-import { asRecord, encodePair, EOF, MessageReader, readValue } from './codec.js'
+import { asRecord, encodePair, EOF, HEADER_DECODE, MessageReader, readValue } from './codec.js'
 import { errorText, type EndpointRegistry, type RpcContext, type StreamingRegistry } from './endpoints.js'
 import { RpcError } from './errors.js'
 
@@ -14,8 +14,6 @@ export interface ServeOptions {
   /** Counts `nomad.rpc.request`, `nomad.rpc.request_error`, `nomad.streaming_rpc.request(_error)`. */
   metrics?: Metrics
 }
-
-const HEADER_DECODE = { maxDepth: 4 }
 
 /**
  * Serves net/rpc requests on one stream, one at a time (Nomad's `handleNomadConn` with
