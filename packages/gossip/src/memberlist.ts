@@ -1230,12 +1230,12 @@ function validVsn(vsn: Buffer): boolean {
   return pMin !== 0 && pMax !== 0 && pMin <= pMax
 }
 
-/** Byte equality without a call into native code (addresses are 4 or 16 bytes). */
 /** The six protocol-version bytes of an alive message as an array (Array.from is slow here). */
 function vsnArray(v: Buffer): number[] {
   return [v[0]!, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!]
 }
 
+/** Byte equality without a call into native code (addresses are 4 or 16 bytes). */
 function sameBytes(a: Buffer, b: Buffer): boolean {
   if (a.length !== b.length) return false
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false

@@ -837,19 +837,12 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
     this.eventClock.witness(msg.ltime)
     if (msg.ltime < this.eventMinTime) return false
     const cur = this.eventClock.time()
-    const size = this.eventBuffer.length
-    if (cur > size && msg.ltime < cur - size) {
+    const seen = seenSlot(this.eventBuffer, msg.ltime, cur, () => ({ ltime: msg.ltime, events: [] }))
+    if (seen === undefined) {
       this.logger.warn(`received old event ${msg.name} from time ${msg.ltime} (current: ${cur})`)
       return false
     }
-    const idx = msg.ltime % size
-    let seen = this.eventBuffer[idx] ?? null
-    if (seen !== null && seen.ltime === msg.ltime) {
-      if (seen.events.some((e) => e.name === msg.name && e.payload.equals(msg.payload))) return false
-    } else {
-      seen = { ltime: msg.ltime, events: [] }
-      this.eventBuffer[idx] = seen
-    }
+    if (seen.events.some((e) => e.name === msg.name && e.payload.equals(msg.payload))) return false
     seen.events.push({ name: msg.name, payload: msg.payload })
     this.emitEvent({ type: 'user', ltime: msg.ltime, name: msg.name, payload: msg.payload, coalesce: msg.cc })
     return true
@@ -858,17 +851,8 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
   private handleQuery(q: MessageQuery): boolean {
     this.queryClock.witness(q.ltime)
     if (q.ltime < this.queryMinTime) return false
-    const cur = this.queryClock.time()
-    const size = this.queryBuffer.length
-    if (cur > size && q.ltime < cur - size) return false
-    const idx = q.ltime % size
-    let seen = this.queryBuffer[idx] ?? null
-    if (seen !== null && seen.ltime === q.ltime) {
-      if (seen.ids.includes(q.id)) return false
-    } else {
-      seen = { ltime: q.ltime, ids: [] }
-      this.queryBuffer[idx] = seen
-    }
+    const seen = seenSlot(this.queryBuffer, q.ltime, this.queryClock.time(), () => ({ ltime: q.ltime, ids: [] }))
+    if (seen === undefined || seen.ids.includes(q.id)) return false
     seen.ids.push(q.id)
     const rebroadcast = (q.flags & QUERY_FLAG_NO_BROADCAST) === 0
     if (!queryFiltersMatch(q.filters, this.name, this.tags)) return rebroadcast
@@ -957,3 +941,19 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
 }
 
 export { MessageType }
+
+/**
+ * The slot of a Lamport-time ring buffer (user events or queries) that records what was seen
+ * at `ltime`: kept when it already holds that time, else replaced by `fresh()`. Undefined when
+ * `ltime` is too old for the buffer to hold, given the clock's current time `now`.
+ */
+function seenSlot<T extends { ltime: number }>(buffer: Array<T | null>, ltime: number, now: number, fresh: () => T): T | undefined {
+  const size = buffer.length
+  if (now > size && ltime < now - size) return undefined
+  const idx = ltime % size
+  const seen = buffer[idx] ?? null
+  if (seen !== null && seen.ltime === ltime) return seen
+  const slot = fresh()
+  buffer[idx] = slot
+  return slot
+}
