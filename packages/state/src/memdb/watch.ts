@@ -23,7 +23,7 @@ export interface ChangedKeys {
 /** The keys a commit changed, by `table\0index`. */
 export type ChangeSet = Map<string, ChangedKeys>
 
-/** Calls `fn` with each changed key as one string (joins pairs; for the rare slow paths). */
+/** Calls `fn` with each changed key as one string (joins pairs), until it returns true. */
 function forEachJoined(changed: ChangedKeys, fn: (key: string) => boolean | void): boolean {
   const { keys, paired } = changed
   for (let i = 0; i < keys.length; i += paired ? 2 : 1) {
@@ -140,10 +140,8 @@ export class WatchRegistry {
     for (const [slot, changed] of changes) {
       const watches = this.slots.get(slot)
       if (watches === undefined) continue
-      const { keys, paired } = changed
-      for (let i = 0; i < keys.length; i += paired ? 2 : 1) {
-        collectMatches(watches, keys[i]!, paired ? keys[i + 1]! : undefined, woken)
-      }
+      // A slot is dropped once its last watch goes, so every match below needs the joined key.
+      forEachJoined(changed, (key) => collectMatches(watches, key, woken))
     }
     for (const ws of woken) ws.fire('changed')
   }
@@ -173,26 +171,21 @@ export class WatchRegistry {
   }
 }
 
-/** Adds the watch sets that a change of `key` (or of the pair `key`, `primary`) wakes. */
-function collectMatches(watches: IndexWatches, key: string, primary: string | undefined, into: Set<WatchSet>): void {
+/** Adds the watch sets that a change of `key` wakes. */
+function collectMatches(watches: IndexWatches, key: string, into: Set<WatchSet>): void {
   const add = (set: Set<WatchSet> | undefined): void => {
     if (set !== undefined) for (const ws of set) into.add(ws)
   }
-  const joined = primary === undefined ? key : undefined
-  if (watches.exact.size > 0) add(watches.exact.get(joined ?? key + KEY_SEPARATOR + primary))
+  add(watches.exact.get(key))
   if (watches.boundary.size > 0) {
     add(watches.boundary.get(''))
-    const full = joined ?? key + KEY_SEPARATOR + primary
-    let at = full.indexOf(KEY_SEPARATOR)
+    let at = key.indexOf(KEY_SEPARATOR)
     while (at !== -1) {
-      add(watches.boundary.get(full.slice(0, at + 1)))
-      at = full.indexOf(KEY_SEPARATOR, at + 1)
+      add(watches.boundary.get(key.slice(0, at + 1)))
+      at = key.indexOf(KEY_SEPARATOR, at + 1)
     }
   }
-  if (watches.free.size > 0) {
-    const full = joined ?? key + KEY_SEPARATOR + primary
-    for (const [prefix, set] of watches.free) if (full.startsWith(prefix)) add(set)
-  }
+  for (const [prefix, set] of watches.free) if (key.startsWith(prefix)) add(set)
 }
 
 /** Options of {@link WatchSet.wait}. */
