@@ -45,8 +45,6 @@ export interface DBRoot {
   readonly owned: ReadonlySet<string>
 }
 
-
-
 /** Thrown when a write breaks the schema (a missing primary key, a duplicate unique key). */
 export class SchemaError extends Error {
   readonly code = 'ERR_STATE_SCHEMA'
@@ -61,7 +59,6 @@ export function compoundKey(...parts: string[]): string {
   if (parts.length === 2) return parts[0] + KEY_SEPARATOR + parts[1]
   return parts.join(KEY_SEPARATOR)
 }
-
 
 /**
  * A read view of one committed root: every read is immutable, whatever is written later.
@@ -227,7 +224,7 @@ export class WriteTxn extends ReadView {
         if (name !== 'id' && oldKey !== newKey && holder !== undefined) {
           throw new SchemaError(`duplicate key ${JSON.stringify(newKey)} in unique index ${table}.${name}`)
         }
-        if (this.keepUndo && this.inPlaceTables.has(table)) this.undo.push(tree, newKey, holder)
+        if (this.logsUndo(table)) this.undo.push(tree, newKey, holder)
         tree.set(newKey, obj)
         this.record(table, name, false, newKey)
       }
@@ -283,8 +280,13 @@ export class WriteTxn extends ReadView {
     this.db.release(this)
   }
 
+  /** Whether writes to `table`'s own trees need undo entries (they are written in place). */
+  private logsUndo(table: string): boolean {
+    return this.keepUndo && this.inPlaceTables.has(table)
+  }
+
   private remove(table: string, tree: Tree<unknown>, key: string, previous: unknown): void {
-    if (this.keepUndo && this.inPlaceTables.has(table)) this.undo.push(tree, key, previous)
+    if (this.logsUndo(table)) this.undo.push(tree, key, previous)
     tree.delete(key)
   }
 
@@ -308,7 +310,7 @@ export class WriteTxn extends ReadView {
     }
     const group = current === undefined ? emptyTree<unknown>() : current.clone()
     group.mark = this.serial
-    if (this.keepUndo && this.inPlaceTables.has(table)) this.undo.push(tree, key, current)
+    if (this.logsUndo(table)) this.undo.push(tree, key, current)
     tree.set(key, group)
     this.groupLogged = false
     return group
