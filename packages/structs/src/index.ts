@@ -21,6 +21,7 @@ export {
 } from './job/validate.js'
 export * from './resources/comparable.js'
 export * from './resources/fit.js'
+export * from './resources/allocs-usage.js'
 export * from './resources/score.js'
 export * from './resources/port-spec.js'
 export * from './resources/network-index.js'
