@@ -1,8 +1,8 @@
 import type { Allocation, Node } from '@nomadic/structs'
-import { allocTerminal, NetworkIndex, usedCpuMemDisk } from '@nomadic/structs'
+import { addToAllocsUsage, allocsUsage, allocTerminal, type AllocsUsage } from '@nomadic/structs'
 
 /** What a node's live allocations use, as the plan applier last saw them. */
-export interface LiveUsage {
+export interface LiveUsage extends AllocsUsage {
   /** The node object it was computed for (a changed node is a new object). */
   node: Node
   /**
@@ -10,13 +10,6 @@ export interface LiveUsage {
    * objects. The non-terminal ones are what the totals count.
    */
   seen: Allocation[]
-  cpu: number
-  memory: number
-  disk: number
-  /** The node's networks with the allocations' ports and bandwidth marked used. */
-  netIdx: NetworkIndex
-  /** The node's reserved ports or the allocations' ports collide. */
-  collide: boolean
 }
 
 /**
@@ -33,15 +26,7 @@ export class NodeFitCache {
   current(node: Node, allocs: readonly Allocation[]): LiveUsage {
     const entry = this.entries.get(node.ID)
     if (entry !== undefined && entry.node === node && grow(entry, allocs)) return entry
-    const list = allocs.filter((a) => !allocTerminal(a))
-    const netIdx = new NetworkIndex()
-    const nodeCollide = netIdx.setNode(node)
-    const allocCollide = netIdx.addAllocs(list)
-    const used = usedCpuMemDisk(list)
-    const usage: LiveUsage = {
-      node, seen: allocs.slice(), netIdx, collide: nodeCollide || allocCollide,
-      cpu: used.Flattened.Cpu.CpuShares, memory: used.Flattened.Memory.MemoryMB, disk: used.Shared.DiskMB,
-    }
+    const usage: LiveUsage = { node, seen: allocs.slice(), ...allocsUsage(node, allocs) }
     this.entries.set(node.ID, usage)
     return usage
   }
@@ -81,11 +66,6 @@ function grow(entry: LiveUsage, allocs: readonly Allocation[]): boolean {
     if (kept !== liveIDs.size) return false
     entry.seen = allocs.slice()
   }
-  if (added === undefined) return true
-  if (entry.netIdx.addAllocs(added)) entry.collide = true
-  const used = usedCpuMemDisk(added)
-  entry.cpu += used.Flattened.Cpu.CpuShares
-  entry.memory += used.Flattened.Memory.MemoryMB
-  entry.disk += used.Shared.DiskMB
+  if (added !== undefined) addToAllocsUsage(entry, added)
   return true
 }
