@@ -50,6 +50,10 @@ export function decodeFirst(input: Uint8Array, offset = 0, options: DecodeOption
 
 const textDecoder = new TextDecoder('utf-8')
 
+/** Limits when the options name none (the stream decoder's defaults too). */
+export const DEFAULT_MAX_DEPTH = 100
+export const DEFAULT_MAX_ITEMS = 16 * 1024 * 1024
+
 // Map keys repeat from message to message (`ServiceMethod`, `Seq`, field names). Each distinct
 // short ASCII key is decoded once and the same string handed out after, which also spares the
 // engine from looking up a fresh string each time it becomes a property name.
@@ -73,8 +77,8 @@ class Reader {
     this.pos = offset
     this.rawBytes = options.raw === 'bytes'
     this.bytesKeys = options.bytesKeys
-    this.maxDepth = options.maxDepth ?? 100
-    this.maxItems = options.maxItems ?? 16 * 1024 * 1024
+    this.maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH
+    this.maxItems = options.maxItems ?? DEFAULT_MAX_ITEMS
     this.extFn = options.ext
     this.mapsAsMaps = options.mapsAsMaps === true
   }

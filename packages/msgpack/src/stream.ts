@@ -1,4 +1,4 @@
-import { decodeFirst, type DecodeOptions } from './decode.js'
+import { decodeFirst, DEFAULT_MAX_DEPTH, DEFAULT_MAX_ITEMS, type DecodeOptions } from './decode.js'
 import { IncompleteError, MsgpackError } from './errors.js'
 
 /** Options of a {@link StreamDecoder}. */
@@ -74,8 +74,8 @@ export class StreamDecoder {
 
   constructor(private readonly options: StreamDecoderOptions = {}) {
     this.maxValueBytes = options.maxValueBytes ?? 64 * 1024 * 1024
-    this.maxDepth = options.maxDepth ?? 100
-    this.maxItems = options.maxItems ?? 16 * 1024 * 1024
+    this.maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH
+    this.maxItems = options.maxItems ?? DEFAULT_MAX_ITEMS
   }
 
   /** Bytes received and not yet consumed. */
@@ -135,11 +135,13 @@ export class StreamDecoder {
       if (error instanceof IncompleteError) return undefined
       throw error
     }
-    if (decoded.end > this.maxValueBytes) {
-      throw new MsgpackError('MSGPACK_TOO_LARGE', `msgpack value needs more than ${this.maxValueBytes} bytes`)
-    }
+    if (decoded.end > this.maxValueBytes) throw this.tooLarge()
     this.consume(decoded.end)
     return { value: decoded.value }
+  }
+
+  private tooLarge(): MsgpackError {
+    return new MsgpackError('MSGPACK_TOO_LARGE', `msgpack value needs more than ${this.maxValueBytes} bytes`)
   }
 
   // The decoder's options with a value's own on top, always in one object shape (a spread of
@@ -166,9 +168,7 @@ export class StreamDecoder {
     }
     if (this.lastPayload) return this.finish()
     for (;;) {
-      if (this.scanPos > this.maxValueBytes) {
-        throw new MsgpackError('MSGPACK_TOO_LARGE', `msgpack value needs more than ${this.maxValueBytes} bytes`)
-      }
+      if (this.scanPos > this.maxValueBytes) throw this.tooLarge()
       if (this.scanPos >= this.length) return undefined
       const tag = this.byteAt(this.scanPos)
       const shape = SHAPES[tag]
@@ -198,9 +198,7 @@ export class StreamDecoder {
           }
         }
       }
-      if (this.scanPos > this.maxValueBytes) {
-        throw new MsgpackError('MSGPACK_TOO_LARGE', `msgpack value needs more than ${this.maxValueBytes} bytes`)
-      }
+      if (this.scanPos > this.maxValueBytes) throw this.tooLarge()
       // One item is complete: close every container it completes.
       for (;;) {
         if (this.open.length === 0) {
