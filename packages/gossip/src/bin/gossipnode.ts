@@ -104,6 +104,23 @@ interface AppOptions {
 
 const notFound: Reply = { status: 404, body: { error: 'not found' } }
 
+/** Joins the comma-separated seeds, if any; a failed join is reported and the node stays up alone. */
+async function joinSeeds(seeds: string, join: (addresses: string[]) => Promise<number>): Promise<void> {
+  if (seeds === '') return
+  try {
+    await join(seeds.split(','))
+  } catch (err) {
+    process.stderr.write(`join: ${(err as Error).message}\n`)
+  }
+}
+
+/** POST /leave: leaves gracefully, shuts down, then the process exits (after the reply). */
+async function leaveAndExit(leave: () => Promise<void>, shutdown: () => Promise<void>): Promise<Reply> {
+  const err = await leave().then(() => undefined, (e: Error) => e)
+  await shutdown()
+  return err === undefined ? { body: {}, exit: true } : { status: 500, body: { error: err.message }, exit: true }
+}
+
 async function memberlistApp(o: AppOptions): Promise<App> {
   const events: GossipEvent[] = []
   const record = (type: string) => (n: Node): void => { events.push({ type, name: n.name, payload: '', members: [n.name] }) }
@@ -117,13 +134,7 @@ async function memberlistApp(o: AppOptions): Promise<App> {
     },
   })
   await ml.start()
-  if (o.seeds !== '') {
-    try {
-      await ml.join(o.seeds.split(','))
-    } catch (err) {
-      process.stderr.write(`join: ${(err as Error).message}\n`)
-    }
-  }
+  await joinSeeds(o.seeds, (seeds) => ml.join(seeds))
   return {
     gossipAddress: () => `${ml.localNode().addr}:${ml.localNode().port}`,
     shutdown: () => ml.shutdown(),
@@ -133,9 +144,7 @@ async function memberlistApp(o: AppOptions): Promise<App> {
       }
       if (method === 'GET' && url.pathname === '/events') return { body: events }
       if (method === 'POST' && url.pathname === '/leave') {
-        const err = await ml.leave(5_000).then(() => undefined, (e: Error) => e)
-        await ml.shutdown()
-        return err === undefined ? { body: {}, exit: true } : { status: 500, body: { error: err.message }, exit: true }
+        return leaveAndExit(() => ml.leave(5_000), () => ml.shutdown())
       }
       return notFound
     },
@@ -172,13 +181,7 @@ async function serfApp(o: AppOptions & { snapshot: string }): Promise<App> {
     }
   })
   await serf.start()
-  if (o.seeds !== '') {
-    try {
-      await serf.join(o.seeds.split(','), true)
-    } catch (err) {
-      process.stderr.write(`join: ${(err as Error).message}\n`)
-    }
-  }
+  await joinSeeds(o.seeds, (seeds) => serf.join(seeds, true))
   const keys = new KeyManager(serf)
   const keyReply = (r: KeyResponse): Reply => ({ body: { error: r.error ?? '', numNodes: r.numNodes, numResp: r.numResp, numErr: r.numErr, keys: r.keys } })
   return {
@@ -214,9 +217,7 @@ async function serfApp(o: AppOptions & { snapshot: string }): Promise<App> {
         if (op === 'remove') return keyReply(await keys.removeKey(key))
       }
       if (method === 'POST' && p === '/leave') {
-        const err = await serf.leave().then(() => undefined, (e: Error) => e)
-        await serf.shutdown()
-        return err === undefined ? { body: {}, exit: true } : { status: 500, body: { error: err.message }, exit: true }
+        return leaveAndExit(() => serf.leave(), () => serf.shutdown())
       }
       return notFound
     },
