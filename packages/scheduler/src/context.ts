@@ -1,6 +1,6 @@
 import type { Random } from '@nomadic/runtime'
 import type { Allocation, AllocMetric, Constraint, Job, NetworkResource, Node, Plan, TaskGroup } from '@nomadic/structs'
-import { canAssignOnHeadroom, escapedConstraints, NetworkIndex, type NetworkHeadroom, nodeComparableReserved, nodeComparableResources, usedCpuMemDisk } from '@nomadic/structs'
+import { addToAllocsUsage, allocsUsage, type AllocsUsage, canAssignOnHeadroom, escapedConstraints, type NetworkHeadroom, nodeComparableReserved, nodeComparableResources } from '@nomadic/structs'
 import type { State } from './interfaces.js'
 
 /** What is known of a computed node class for a job or task group. */
@@ -91,7 +91,7 @@ export function bump(map: Record<string, number> | null | undefined, key: string
  * What a node would run if the plan so far committed, with its network index and resource
  * totals: computed once and reused by every placement until the plan changes on that node.
  */
-export interface NodeUsage {
+export interface NodeUsage extends AllocsUsage {
   /** The node object it was computed for (a changed node is a new object). */
   node: Node
   /** How many placements, stops and preemptions of the plan on this node it reflects. */
@@ -99,13 +99,6 @@ export interface NodeUsage {
   stops: number
   preempts: number
   proposed: Allocation[]
-  /** The node's networks with the proposed allocations' ports and bandwidth marked used. */
-  netIdx: NetworkIndex
-  /** The node's reserved ports or the proposed allocations collide. */
-  collide: boolean
-  cpu: number
-  memory: number
-  disk: number
   /** What the node offers after what it reserves. */
   availCpu: number
   availMemory: number
@@ -157,19 +150,13 @@ function countIn(groups: Map<string, number>, a: Allocation): void {
 }
 
 function buildUsage(node: Node, proposed: Allocation[], placed: number, stops: number, preempts: number): NodeUsage {
-  const netIdx = new NetworkIndex()
-  const nodeCollide = netIdx.setNode(node)
-  const collide = netIdx.addAllocs(proposed) || nodeCollide
-  const used = usedCpuMemDisk(proposed)
+  const { netIdx, collide, cpu, memory, disk } = allocsUsage(node, proposed)
   const total = nodeComparableResources(node)
   const reserved = nodeComparableReserved(node)
   return {
     node, placed, stops, preempts,
     // The usage owns its list (it grows in place); the state's stays as it was.
-    proposed: proposed.slice(), netIdx, collide,
-    cpu: used.Flattened.Cpu.CpuShares,
-    memory: used.Flattened.Memory.MemoryMB,
-    disk: used.Shared.DiskMB,
+    proposed: proposed.slice(), netIdx, collide, cpu, memory, disk,
     availCpu: total.Flattened.Cpu.CpuShares - (reserved?.Flattened.Cpu.CpuShares ?? 0),
     availMemory: total.Flattened.Memory.MemoryMB - (reserved?.Flattened.Memory.MemoryMB ?? 0),
     availDisk: total.Shared.DiskMB - (reserved?.Shared.DiskMB ?? 0),
@@ -214,13 +201,9 @@ function growInPlace(previous: NodeUsage, live: readonly Allocation[]): boolean 
 }
 
 function foldIn(usage: NodeUsage, fresh: readonly Allocation[]): void {
-  if (usage.netIdx.addAllocs(fresh)) usage.collide = true
+  addToAllocsUsage(usage, fresh)
   usage.headroom = usage.netIdx.headroom()
   usage.netAsk = undefined
-  const used = usedCpuMemDisk(fresh)
-  usage.cpu += used.Flattened.Cpu.CpuShares
-  usage.memory += used.Flattened.Memory.MemoryMB
-  usage.disk += used.Shared.DiskMB
   for (const a of fresh) {
     usage.proposed.push(a)
     if (usage.groups !== undefined) countIn(usage.groups, a)
