@@ -3,12 +3,9 @@ import {
   allocsFit,
   allocTerminal,
   comparableSuperset,
-  nodeComparableReserved,
-  nodeComparableResources,
   NodeSchedulingIneligible,
   NodeStatusReady,
   planResultIsNoOp,
-  subtractComparable,
   usedCpuMemDisk,
 } from '@nomadic/structs'
 import { PlannerError } from './errors.js'
@@ -79,9 +76,7 @@ function placementsFit(snap: PlanSnapshot, cache: NodeFitCache, node: Node, allo
   used.Flattened.Cpu.CpuShares += live.cpu
   used.Flattened.Memory.MemoryMB += live.memory
   used.Shared.DiskMB += live.disk
-  const available = nodeComparableResources(node)
-  subtractComparable(available, nodeComparableReserved(node))
-  const superset = comparableSuperset(available, used)
+  const superset = comparableSuperset(live.available, used)
   if (!superset.fits) return { fit: false, reason: superset.dimension }
   if (live.collide) return { fit: false, reason: 'reserved port collision' }
   const net = live.netIdx.checkAllocs(placements)

@@ -1,10 +1,12 @@
-import type { Allocation, Node } from '@nomadic/structs'
-import { addToAllocsUsage, allocsUsage, allocTerminal, type AllocsUsage } from '@nomadic/structs'
+import type { Allocation, ComparableResources, Node } from '@nomadic/structs'
+import { addToAllocsUsage, allocsUsage, allocTerminal, nodeComparableReserved, nodeComparableResources, subtractComparable, type AllocsUsage } from '@nomadic/structs'
 
 /** What a node's live allocations use, as the plan applier last saw them. */
 export interface LiveUsage extends AllocsUsage {
   /** The node object it was computed for (a changed node is a new object). */
   node: Node
+  /** The node's resources less what it reserves: derived from `node`, so computed once with it. */
+  available: ComparableResources
   /**
    * Everything the snapshot listed on the node (terminal ones too), in its order: the very
    * objects. The non-terminal ones are what the totals count.
@@ -26,7 +28,9 @@ export class NodeFitCache {
   current(node: Node, allocs: readonly Allocation[]): LiveUsage {
     const entry = this.entries.get(node.ID)
     if (entry !== undefined && entry.node === node && grow(entry, allocs)) return entry
-    const usage: LiveUsage = { node, seen: allocs.slice(), ...allocsUsage(node, allocs) }
+    const available = nodeComparableResources(node)
+    subtractComparable(available, nodeComparableReserved(node))
+    const usage: LiveUsage = { node, available, seen: allocs.slice(), ...allocsUsage(node, allocs) }
     this.entries.set(node.ID, usage)
     return usage
   }
