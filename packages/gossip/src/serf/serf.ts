@@ -345,12 +345,12 @@ export class Serf extends TypedEmitter<{ event: (e: SerfEvent) => void }> {
 
   /** Every member known, in any status (failed and left until reaped). */
   members(): Member[] {
-    return [...this.memberStates.values()].map((m) => ({ ...m.member, tags: { ...m.member.tags } }))
+    return [...this.memberStates.values()].map((m) => copyMember(m.member))
   }
 
   /** This agent as a member (available once started). */
   localMember(): Member {
-    return { ...this.memberStates.get(this.name)!.member }
+    return copyMember(this.memberStates.get(this.name)!.member)
   }
 
   /** Joins through the given addresses; broadcasts a join intent when any answered. */
@@ -956,4 +956,9 @@ function seenSlot<T extends { ltime: number }>(buffer: Array<T | null>, ltime: n
   const slot = fresh()
   buffer[idx] = slot
   return slot
+}
+
+/** A member the caller may change without changing ours (its tags are an object of their own). */
+function copyMember(m: Member): Member {
+  return { ...m, tags: { ...m.tags } }
 }

@@ -43,6 +43,11 @@ describe('serf API', () => {
       expect(s.eventClock.time()).toBe(before) // a refused event does not tick the clock
       await expect(s.setTags({ big: 'x'.repeat(600) })).rejects.toThrow(MetaTooLargeError)
       expect(s.localMember().tags).toEqual({})
+      // What the caller gets back is a copy: changing it changes nothing here.
+      s.localMember().tags.role = 'changed'
+      s.members()[0]!.tags.role = 'changed'
+      expect(s.localMember().tags).toEqual({})
+      expect(s.members().map((m) => m.tags)).toEqual([{}, {}])
     } finally {
       await c.shutdown()
     }
