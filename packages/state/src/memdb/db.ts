@@ -1,5 +1,5 @@
 import { emptyTree, forPrefix, type Tree } from './btree.js'
-import { KEY_SEPARATOR, WatchRegistry, watchSlot, type ChangeSet, type WatchSet } from './watch.js'
+import { KEY_SEPARATOR, WatchRegistry, watchSlot, type ChangedKeys, type ChangeSet, type WatchSet } from './watch.js'
 
 /**
  * How one index finds its key in an object. `key` returns undefined when the object is not in
@@ -19,6 +19,17 @@ export interface IndexSchema<T> {
 export interface TableSchema<T = unknown> {
   name: string
   indexes: { id: IndexSchema<T> } & Record<string, IndexSchema<T>>
+}
+
+/** One index of a table as the write path walks it, with what it needs precomputed. */
+interface IndexInfo {
+  name: string
+  schema: IndexSchema<unknown>
+  unique: boolean
+  /** its slot name in the watch registry */
+  slot: string
+  /** a number unique to this index in its database: where a transaction keeps its changed keys */
+  position: number
 }
 
 /**
@@ -56,8 +67,34 @@ export class SchemaError extends Error {
 
 /** Joins the parts of a compound index key. */
 export function compoundKey(...parts: string[]): string {
-  if (parts.length === 2) return parts[0] + KEY_SEPARATOR + parts[1]
+  if (parts.length === 2) return joinKey(parts[0]!, parts[1]!)
   return parts.join(KEY_SEPARATOR)
+}
+
+/** The two most recent {@link joinKey} results, most recent first. */
+const joined = [
+  { a: '', b: '', key: KEY_SEPARATOR },
+  { a: '', b: '', key: KEY_SEPARATOR },
+]
+
+/**
+ * Joins a two-part key. A batch of allocations asks for the same job key (namespace, job ID) for
+ * each allocation, between the node keys that differ every time: the last two results are kept,
+ * so those repeats return the same string instead of building (and later flattening) a new one.
+ */
+export function joinKey(a: string, b: string): string {
+  const first = joined[0]!
+  if (first.a === a && first.b === b) return first.key
+  const second = joined[1]!
+  if (second.a !== a || second.b !== b) {
+    second.a = a
+    second.b = b
+    second.key = a + KEY_SEPARATOR + b
+  }
+  // Reused or rebuilt, the entry becomes the most recent.
+  joined[0] = second
+  joined[1] = first
+  return second.key
 }
 
 /**
@@ -158,6 +195,8 @@ export class ReadView {
 export class WriteTxn extends ReadView {
   private readonly touched = new Set<string>()
   private readonly changes: ChangeSet = new Map()
+  /** The entries of {@link changes} by {@link IndexInfo.position}. */
+  private readonly changedKeys: Array<ChangedKeys | undefined> = []
   private readonly tables: Map<string, TableTrees>
   /** Tables this transaction may write in place: owned by a root no snapshot has seen. */
   private readonly inPlaceTables: ReadonlySet<string>
@@ -200,33 +239,35 @@ export class WriteTxn extends ReadView {
    */
   insert<T>(table: string, obj: T, ...current: [] | [T | undefined]): void {
     this.ensureOpen()
-    const schema = this.db.tableSchema(table) as TableSchema<T>
-    const primary = schema.indexes.id.key(obj)
+    const indexes = this.db.tableIndexes(table)
+    const primary = indexes[0]!.schema.key(obj)
     if (primary === undefined) throw new SchemaError(`object for table ${table} has no primary key`)
     const trees = this.writable(table)
     const existing = current.length === 1 ? current[0] : (trees['id']!.get(primary) as T | undefined)
-    for (const name in schema.indexes) {
-      const index = schema.indexes[name]!
-      const tree = trees[name]!
-      const oldKey = existing === undefined ? undefined : index.key(existing)
-      const newKey = index.key(obj)
+    const logged = this.logsUndo(table)
+    for (let i = 0; i < indexes.length; i++) {
+      const index = indexes[i]!
+      const tree = trees[index.name]!
+      const oldKey = existing === undefined ? undefined : index.schema.key(existing)
+      const newKey = index.schema.key(obj)
       if (!index.unique) {
-        if (oldKey !== undefined && oldKey !== newKey) this.removeFromGroup(table, name, tree, oldKey, primary, existing)
-        if (newKey !== undefined) this.addToGroup(table, name, tree, newKey, primary, obj, oldKey === newKey ? existing : undefined)
+        if (oldKey !== undefined && oldKey !== newKey) this.removeFromGroup(logged, index, tree, oldKey, primary, existing)
+        if (newKey !== undefined) this.addToGroup(logged, index, tree, newKey, primary, obj, oldKey === newKey ? existing : undefined)
         continue
       }
       if (oldKey !== undefined && oldKey !== newKey) {
-        this.remove(table, tree, oldKey, existing)
-        this.record(table, name, false, oldKey)
+        this.remove(logged, tree, oldKey, existing)
+        this.record(index, oldKey)
       }
       if (newKey !== undefined) {
-        const holder = name === 'id' ? existing : tree.get(newKey)
-        if (name !== 'id' && oldKey !== newKey && holder !== undefined) {
-          throw new SchemaError(`duplicate key ${JSON.stringify(newKey)} in unique index ${table}.${name}`)
+        // The id index is first: its holder is the existing object.
+        const holder = i === 0 ? existing : tree.get(newKey)
+        if (i !== 0 && oldKey !== newKey && holder !== undefined) {
+          throw new SchemaError(`duplicate key ${JSON.stringify(newKey)} in unique index ${table}.${index.name}`)
         }
-        if (this.logsUndo(table)) this.undo.push(tree, newKey, holder)
+        if (logged) this.undo.push(tree, newKey, holder)
         tree.set(newKey, obj)
-        this.record(table, name, false, newKey)
+        this.record(index, newKey)
       }
     }
   }
@@ -234,19 +275,19 @@ export class WriteTxn extends ReadView {
   /** Deletes the object with primary key `primary`; returns it, or undefined when absent. */
   delete<T>(table: string, primary: string): T | undefined {
     this.ensureOpen()
-    const schema = this.db.tableSchema(table) as TableSchema<T>
+    const indexes = this.db.tableIndexes(table)
     const existing = this.trees(table)['id']!.get(primary) as T | undefined
     if (existing === undefined) return undefined
     const trees = this.writable(table)
-    for (const name in schema.indexes) {
-      const index = schema.indexes[name]!
-      const key = index.key(existing)
+    const logged = this.logsUndo(table)
+    for (const index of indexes) {
+      const key = index.schema.key(existing)
       if (key === undefined) continue
       if (index.unique) {
-        this.remove(table, trees[name]!, key, existing)
-        this.record(table, name, false, key)
+        this.remove(logged, trees[index.name]!, key, existing)
+        this.record(index, key)
       } else {
-        this.removeFromGroup(table, name, trees[name]!, key, primary, existing)
+        this.removeFromGroup(logged, index, trees[index.name]!, key, primary, existing)
       }
     }
     return existing
@@ -285,8 +326,8 @@ export class WriteTxn extends ReadView {
     return this.keepUndo && this.inPlaceTables.has(table)
   }
 
-  private remove(table: string, tree: Tree<unknown>, key: string, previous: unknown): void {
-    if (this.logsUndo(table)) this.undo.push(tree, key, previous)
+  private remove(logged: boolean, tree: Tree<unknown>, key: string, previous: unknown): void {
+    if (logged) this.undo.push(tree, key, previous)
     tree.delete(key)
   }
 
@@ -297,7 +338,7 @@ export class WriteTxn extends ReadView {
    * place, so a group a snapshot holds never changes. `logged` says whether writes to the
    * returned group need undo entries.
    */
-  private group(table: string, tree: Tree<unknown>, key: string, create: boolean): Inner | undefined {
+  private group(logged: boolean, tree: Tree<unknown>, key: string, create: boolean): Inner | undefined {
     const current = tree.get(key) as Inner | undefined
     if (current !== undefined) {
       // The mark is the serial of the transaction that made the group (serials only grow).
@@ -310,30 +351,30 @@ export class WriteTxn extends ReadView {
     }
     const group = current === undefined ? emptyTree<unknown>() : current.clone()
     group.mark = this.serial
-    if (this.logsUndo(table)) this.undo.push(tree, key, current)
+    if (logged) this.undo.push(tree, key, current)
     tree.set(key, group)
     this.groupLogged = false
     return group
   }
 
-  private addToGroup(table: string, index: string, tree: Tree<unknown>, key: string, primary: string, obj: unknown, previous: unknown): void {
-    const group = this.group(table, tree, key, true)!
+  private addToGroup(logged: boolean, index: IndexInfo, tree: Tree<unknown>, key: string, primary: string, obj: unknown, previous: unknown): void {
+    const group = this.group(logged, tree, key, true)!
     if (this.groupLogged) this.undo.push(group, primary, previous)
     group.set(primary, obj)
-    this.record(table, index, true, key, primary)
+    this.record(index, key, primary)
   }
 
-  private removeFromGroup(table: string, index: string, tree: Tree<unknown>, key: string, primary: string, previous: unknown): void {
-    const group = this.group(table, tree, key, false)
+  private removeFromGroup(logged: boolean, index: IndexInfo, tree: Tree<unknown>, key: string, primary: string, previous: unknown): void {
+    const group = this.group(logged, tree, key, false)
     if (group === undefined) return
-    const logged = this.groupLogged
-    if (logged) this.undo.push(group, primary, previous)
+    const groupLogged = this.groupLogged
+    if (groupLogged) this.undo.push(group, primary, previous)
     if (!group.delete(primary)) return
     if (group.size === 0) {
-      if (logged) this.undo.push(tree, key, group)
+      if (groupLogged) this.undo.push(tree, key, group)
       tree.delete(key)
     }
-    this.record(table, index, true, key, primary)
+    this.record(index, key, primary)
   }
 
   private ensureOpen(): void {
@@ -354,14 +395,15 @@ export class WriteTxn extends ReadView {
     return this.tables.get(table)!
   }
 
-  private record(table: string, index: string, paired: boolean, key: string, primary?: string): void {
-    const slot = this.db.slot(table, index)
-    let changed = this.changes.get(slot)
+  /** Notes a changed key of `index` (with the primary key, for a non-unique index) for the watchers. */
+  private record(index: IndexInfo, key: string, primary?: string): void {
+    let changed = this.changedKeys[index.position]
     if (changed === undefined) {
-      changed = { paired, keys: [] }
-      this.changes.set(slot, changed)
+      changed = { paired: !index.unique, keys: [] }
+      this.changedKeys[index.position] = changed
+      this.changes.set(index.slot, changed)
     }
-    if (paired) changed.keys.push(key, primary!)
+    if (primary !== undefined) changed.keys.push(key, primary)
     else changed.keys.push(key)
   }
 }
@@ -385,22 +427,24 @@ export class MemDB {
    */
   ownSince = writeSerial
   private readonly schemas = new Map<string, TableSchema<unknown>>()
-  /** Watch-registry slot names by table and index, built once (not joined on every write). */
-  private readonly slots = new Map<string, Record<string, string>>()
+  /** Each table's indexes, `id` first, with their watch slots (built once, not on every write). */
+  private readonly indexes = new Map<string, IndexInfo[]>()
   private writer: WriteTxn | undefined
 
   constructor(tables: ReadonlyArray<TableSchema<any>>) {
+    let positions = 0
     const trees = new Map<string, TableTrees>()
     for (const table of tables) {
       if (!table.indexes.id?.unique) throw new SchemaError(`table ${table.name} needs a unique id index`)
       this.schemas.set(table.name, table)
       const t: TableTrees = {}
-      const slots: Record<string, string> = {}
-      for (const name in table.indexes) {
+      const infos: IndexInfo[] = []
+      for (const name of ['id', ...Object.keys(table.indexes).filter((n) => n !== 'id')]) {
+        const schema = table.indexes[name]!
         t[name] = emptyTree()
-        slots[name] = watchSlot(table.name, name)
+        infos.push({ name, schema, unique: schema.unique, slot: watchSlot(table.name, name), position: positions++ })
       }
-      this.slots.set(table.name, slots)
+      this.indexes.set(table.name, infos)
       trees.set(table.name, t)
     }
     this.root = { version: 0, tables: trees, exposed: false, owned: new Set(trees.keys()) }
@@ -413,9 +457,11 @@ export class MemDB {
     return schema
   }
 
-  /** @internal the watch-registry slot of an index */
-  slot(table: string, index: string): string {
-    return this.slots.get(table)![index]!
+  /** @internal a table's indexes, `id` first */
+  tableIndexes(table: string): IndexInfo[] {
+    const indexes = this.indexes.get(table)
+    if (indexes === undefined) throw new SchemaError(`unknown table ${JSON.stringify(table)}`)
+    return indexes
   }
 
   /** @internal */
