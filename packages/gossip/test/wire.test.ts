@@ -4,6 +4,7 @@ import {
   Keyring, MessageType, crc32, decryptPayload, encryptPayload, encryptedLength, ipToBytes, ipToString,
   lzwCompress, lzwDecompress, makeCompound, parseStream, sealStream, splitCompound, wire, DecryptError,
 } from '../src/index.js'
+import { crc32Table } from '../src/wire/crc32.js'
 
 const hex = (b: Buffer): string => b.toString('hex')
 
@@ -98,8 +99,12 @@ describe('compound and CRC', () => {
     expect(short.truncated).toBe(2)
   })
 
-  it('crc32 is IEEE', () => {
+  it('crc32 is IEEE (the native sum and the JavaScript fallback alike)', () => {
     expect(crc32(Buffer.from('123456789'))).toBe(0xcbf43926)
+    expect(crc32Table(Buffer.from('123456789'))).toBe(0xcbf43926)
+    const random = Buffer.from(Array.from({ length: 1400 }, (_, i) => (i * 7919 + 13) & 0xff))
+    expect(crc32Table(random)).toBe(crc32(random))
+    expect(crc32(Buffer.alloc(0))).toBe(0)
   })
 })
 

@@ -1,5 +1,9 @@
 #!/usr/bin/env node
 // nomadic-gossipbench: N member lists in one process on 127.0.0.1; prints one JSON line.
+//   -n N -config lan|wan|local -window 10s [-settle 0s]
+// convergeMs: first start until every node sees N alive; after -settle, bytesPerNodePerSec over
+// the window; joinBytesPerNode: everything sent before the window; detectAllMs: the last node
+// stopped without leaving until every other node has declared it dead.
 import { Memberlist } from '../memberlist.js'
 import { NetTransport } from '../transport/net.js'
 import type { Profile } from '../config.js'
@@ -19,6 +23,7 @@ async function main(): Promise<void> {
   const n = Number(flags.get('n')?.[0] ?? 16)
   const profile = (flags.get('config')?.[0] ?? 'lan') as Profile
   const windowMs = parseDuration(flags.get('window')?.[0] ?? '10s')
+  const settleMs = parseDuration(flags.get('settle')?.[0] ?? '0s')
   if (!Number.isInteger(n) || n < 2) throw new Error('-n must be an integer >= 2')
 
   const start = Date.now()
@@ -46,9 +51,24 @@ async function main(): Promise<void> {
   const convergeMs = Date.now() - start
 
   const sent = (): number => nodes.reduce((sum, ml) => sum + ml.stats.udpBytesSent + ml.stats.tcpBytesSent, 0)
+  // Every node retransmits every join's alive message for a few seconds after convergence;
+  // `-settle` lets that tail drain so that the window measures the steady state.
+  const slices: number[] = []
+  const measure = async (ms: number): Promise<void> => {
+    for (let t = 0; t < ms; t += 1000) {
+      const before = sent()
+      const d = Math.min(1000, ms - t)
+      await sleep(d)
+      slices.push(Math.round((sent() - before) / n / (d / 1000)))
+    }
+  }
+  await measure(settleMs)
   const before = sent()
-  await sleep(windowMs)
-  const bytesPerNodePerSec = (sent() - before) / n / (windowMs / 1000)
+  const joinBytesPerNode = before / n
+  const windowStart = Date.now()
+  await measure(windowMs)
+  const bytesPerNodePerSec = (sent() - before) / n / ((Date.now() - windowStart) / 1000)
+  if (verbose) process.stderr.write(`bytes per node per second, 1 s slices from convergence: ${slices.join(' ')}\n`)
 
   const last = nodes[n - 1]!
   await last.shutdown()
@@ -71,7 +91,7 @@ async function main(): Promise<void> {
   const detectAllMs = Date.now() - killed
   if (verbose) process.stderr.write(`detection: first suspect seen at ${firstSuspect} ms, first dead at ${firstDead} ms, all at ${detectAllMs} ms\n`)
   for (const ml of others) await ml.shutdown()
-  process.stdout.write(JSON.stringify({ impl: 'nomadic', config: profile, nodes: n, convergeMs, bytesPerNodePerSec, detectAllMs }) + '\n')
+  process.stdout.write(JSON.stringify({ impl: 'nomadic', config: profile, nodes: n, convergeMs, bytesPerNodePerSec, detectAllMs, joinBytesPerNode }) + '\n')
 }
 
 main().catch((err: Error) => {

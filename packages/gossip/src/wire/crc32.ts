@@ -1,3 +1,5 @@
+import * as zlib from 'node:zlib'
+
 /** CRC-32 (IEEE polynomial), as Go's `crc32.ChecksumIEEE`. */
 const table = (() => {
   const t = new Uint32Array(256)
@@ -9,8 +11,14 @@ const table = (() => {
   return t
 })()
 
-export function crc32(buf: Uint8Array): number {
+/** The same sum in JavaScript, for Node versions before 20.15 (which added `zlib.crc32`). */
+export function crc32Table(buf: Uint8Array): number {
   let c = 0xffffffff
   for (let i = 0; i < buf.length; i++) c = table[(c ^ buf[i]!) & 0xff]! ^ (c >>> 8)
   return (c ^ 0xffffffff) >>> 0
 }
+
+// Every UDP packet to a protocol-5 peer is summed on both ends: the native sum is ~10× faster.
+const native = (zlib as { crc32?: (data: Uint8Array) => number }).crc32
+
+export const crc32: (buf: Uint8Array) => number = typeof native === 'function' ? (buf) => native(buf) : crc32Table

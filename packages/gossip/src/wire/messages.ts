@@ -1,4 +1,4 @@
-import { decodeFirst, encode } from '@nomadic/msgpack'
+import { decodeFirst, MsgpackWriter } from '@nomadic/msgpack'
 import { MalformedMessageError } from '../errors.js'
 
 /** `ping`: direct probe. Source* are omitted when empty (Go's omitempty). */
@@ -52,20 +52,38 @@ export interface Compress { algo: number; buf: Buffer }
 const bytesKeys = new Set(['Addr', 'Meta', 'Vsn', 'Payload', 'Buf', 'Target', 'SourceAddr'])
 const decodeOptions = { bytesKeys, maxDepth: 8, maxItems: 64 }
 
-/** Encodes a body as go-msgpack does: a map keyed by Go field names, in sorted order. */
-export function encodeBody(fields: Record<string, unknown>): Buffer {
-  const sorted: Record<string, unknown> = {}
-  for (const k of Object.keys(fields).sort()) sorted[k] = fields[k]
-  return encode(sorted)
+/**
+ * The keys in go-msgpack's order (sorted by field name). The encoders below list their fields
+ * already sorted, so on the hot path this is one pass of comparisons and no sort.
+ */
+function sortedKeys(fields: Record<string, unknown>): string[] {
+  const keys = Object.keys(fields).filter((k) => fields[k] !== undefined)
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1]! > keys[i]!) return keys.sort()
+  return keys
 }
 
-/** Encodes `[type][msgpack body]`. */
+function writeBody(w: MsgpackWriter, fields: Record<string, unknown>): void {
+  const keys = sortedKeys(fields)
+  w.mapHeader(keys.length)
+  for (const k of keys) {
+    w.string(k)
+    w.value(fields[k])
+  }
+}
+
+/** Encodes a body as go-msgpack does: a map keyed by Go field names, in sorted order. */
+export function encodeBody(fields: Record<string, unknown>): Buffer {
+  const w = new MsgpackWriter(128)
+  writeBody(w, fields)
+  return w.finish()
+}
+
+/** A message: its type byte, then its body. */
 export function encodeMessage(type: number, fields: Record<string, unknown>): Buffer {
-  const body = encodeBody(fields)
-  const out = Buffer.allocUnsafe(body.length + 1)
-  out[0] = type
-  body.copy(out, 1)
-  return out
+  const w = new MsgpackWriter(128)
+  w.byte(type)
+  writeBody(w, fields)
+  return w.finish()
 }
 
 /** Decodes one msgpack map at `offset`; returns it and where it ended. */
@@ -139,7 +157,7 @@ function readSource<T extends SourceFields>(m: Record<string, unknown>, p: T): T
 }
 
 export function encodePing(p: Ping): Record<string, unknown> {
-  return writeSource({ SeqNo: p.seqNo, Node: p.node }, p)
+  return writeSource({ Node: p.node, SeqNo: p.seqNo }, p)
 }
 export function decodePing(m: Record<string, unknown>): Ping {
   return readSource<Ping>(m, { seqNo: uint(m, 'SeqNo', U32), node: str(m, 'Node') })
@@ -158,20 +176,20 @@ export function decodeIndirectPing(m: Record<string, unknown>): IndirectPingReq 
   })
 }
 
-export const encodeAck = (a: AckResp): Record<string, unknown> => ({ SeqNo: a.seqNo, Payload: a.payload })
+export const encodeAck = (a: AckResp): Record<string, unknown> => ({ Payload: a.payload, SeqNo: a.seqNo })
 export const decodeAck = (m: Record<string, unknown>): AckResp => ({ seqNo: uint(m, 'SeqNo', U32), payload: bytes(m, 'Payload') })
 export const encodeNack = (a: NackResp): Record<string, unknown> => ({ SeqNo: a.seqNo })
 export const decodeNack = (m: Record<string, unknown>): NackResp => ({ seqNo: uint(m, 'SeqNo', U32) })
 export const encodeErr = (e: ErrResp): Record<string, unknown> => ({ Error: e.error })
 export const decodeErr = (m: Record<string, unknown>): ErrResp => ({ error: str(m, 'Error') })
 
-export const encodeSuspect = (s: Suspect): Record<string, unknown> => ({ Incarnation: s.incarnation, Node: s.node, From: s.from })
+export const encodeSuspect = (s: Suspect): Record<string, unknown> => ({ From: s.from, Incarnation: s.incarnation, Node: s.node })
 export function decodeSuspect(m: Record<string, unknown>): Suspect {
   return { incarnation: uint(m, 'Incarnation', U32), node: str(m, 'Node'), from: str(m, 'From') }
 }
 
 export function encodeAlive(a: Alive): Record<string, unknown> {
-  return { Incarnation: a.incarnation, Node: a.node, Addr: a.addr, Port: a.port, Meta: a.meta, Vsn: a.vsn }
+  return { Addr: a.addr, Incarnation: a.incarnation, Meta: a.meta, Node: a.node, Port: a.port, Vsn: a.vsn }
 }
 export function decodeAlive(m: Record<string, unknown>): Alive {
   return {
@@ -185,14 +203,14 @@ export function decodeAlive(m: Record<string, unknown>): Alive {
 }
 
 export function encodePushPullHeader(h: PushPullHeader): Record<string, unknown> {
-  return { Nodes: h.nodes, UserStateLen: h.userStateLen, Join: h.join }
+  return { Join: h.join, Nodes: h.nodes, UserStateLen: h.userStateLen }
 }
 export function decodePushPullHeader(m: Record<string, unknown>): PushPullHeader {
   return { nodes: uint(m, 'Nodes', Number.MAX_SAFE_INTEGER), userStateLen: uint(m, 'UserStateLen', Number.MAX_SAFE_INTEGER), join: bool(m, 'Join') }
 }
 
 export function encodePushNodeState(n: PushNodeState): Record<string, unknown> {
-  return { Name: n.name, Addr: n.addr, Port: n.port, Meta: n.meta, Incarnation: n.incarnation, State: n.state, Vsn: n.vsn }
+  return { Addr: n.addr, Incarnation: n.incarnation, Meta: n.meta, Name: n.name, Port: n.port, State: n.state, Vsn: n.vsn }
 }
 export function decodePushNodeState(m: Record<string, unknown>): PushNodeState {
   return {

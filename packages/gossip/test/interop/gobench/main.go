@@ -35,6 +35,7 @@ func main() {
 	n := flag.Int("n", 16, "nodes")
 	config := flag.String("config", "lan", "lan|wan|local")
 	window := flag.Duration("window", 10*time.Second, "measurement window")
+	settle := flag.Duration("settle", 0, "wait after convergence before the window (the join broadcasts drain)")
 	flag.Parse()
 
 	sink := &byteSink{}
@@ -95,10 +96,29 @@ func main() {
 	}
 	convergeMs := time.Since(start).Milliseconds()
 
+	// Bytes per node per second in 1 s slices from convergence (printed with BENCH_VERBOSE).
+	slices := []string{}
+	measure := func(d time.Duration) {
+		for t := time.Duration(0); t < d; t += time.Second {
+			step := d - t
+			if step > time.Second {
+				step = time.Second
+			}
+			was := atomic.LoadInt64(&sink.bytes)
+			time.Sleep(step)
+			slices = append(slices, fmt.Sprint(int64(float64(atomic.LoadInt64(&sink.bytes)-was)/float64(*n)/step.Seconds()+0.5)))
+		}
+	}
+	measure(*settle)
 	before := atomic.LoadInt64(&sink.bytes)
-	time.Sleep(*window)
+	joinBytesPerNode := float64(before) / float64(*n)
+	windowStart := time.Now()
+	measure(*window)
 	sent := atomic.LoadInt64(&sink.bytes) - before
-	bytesPerNodePerSec := float64(sent) / float64(*n) / window.Seconds()
+	bytesPerNodePerSec := float64(sent) / float64(*n) / time.Since(windowStart).Seconds()
+	if os.Getenv("BENCH_VERBOSE") != "" {
+		fmt.Fprintf(os.Stderr, "bytes per node per second, 1 s slices from convergence: %s\n", strings.Join(slices, " "))
+	}
 
 	last := nodes[*n-1]
 	lastName := last.LocalNode().Name
@@ -125,6 +145,7 @@ func main() {
 	out, _ := json.Marshal(map[string]interface{}{
 		"impl": "go-memberlist-0.2.2", "config": *config, "nodes": *n,
 		"convergeMs": convergeMs, "bytesPerNodePerSec": bytesPerNodePerSec, "detectAllMs": detectAllMs,
+		"joinBytesPerNode": joinBytesPerNode,
 	})
 	fmt.Fprintln(os.Stdout, string(out))
 }
