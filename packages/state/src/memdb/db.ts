@@ -1,5 +1,5 @@
 import { emptyTree, forPrefix, type Tree } from './btree.js'
-import { KEY_SEPARATOR, WatchRegistry, watchSlot, type ChangedKeys, type ChangeSet, type WatchSet } from './watch.js'
+import { KEY_SEPARATOR, WatchRegistry, watchSlot, type ChangeSet, type TableChanges, type WatchSet } from './watch.js'
 
 /**
  * How one index finds its key in an object. `key` returns undefined when the object is not in
@@ -28,8 +28,6 @@ interface IndexInfo {
   unique: boolean
   /** its slot name in the watch registry */
   slot: string
-  /** a number unique to this index in its database: where a transaction keeps its changed keys */
-  position: number
 }
 
 /**
@@ -195,8 +193,8 @@ export class ReadView {
 export class WriteTxn extends ReadView {
   private readonly touched = new Set<string>()
   private readonly changes: ChangeSet = new Map()
-  /** The entries of {@link changes} by {@link IndexInfo.position}. */
-  private readonly changedKeys: Array<ChangedKeys | undefined> = []
+  /** The table {@link changes} last recorded to (a batch writes one table many times over). */
+  private lastChanged: { table: string; changes: TableChanges } | undefined
   private readonly tables: Map<string, TableTrees>
   /** Tables this transaction may write in place: owned by a root no snapshot has seen. */
   private readonly inPlaceTables: ReadonlySet<string>
@@ -245,20 +243,18 @@ export class WriteTxn extends ReadView {
     const trees = this.writable(table)
     const existing = current.length === 1 ? current[0] : (trees['id']!.get(primary) as T | undefined)
     const logged = this.logsUndo(table)
+    this.record(table, indexes, existing, obj)
     for (let i = 0; i < indexes.length; i++) {
       const index = indexes[i]!
       const tree = trees[index.name]!
       const oldKey = existing === undefined ? undefined : index.schema.key(existing)
       const newKey = index.schema.key(obj)
       if (!index.unique) {
-        if (oldKey !== undefined && oldKey !== newKey) this.removeFromGroup(logged, index, tree, oldKey, primary, existing)
-        if (newKey !== undefined) this.addToGroup(logged, index, tree, newKey, primary, obj, oldKey === newKey ? existing : undefined)
+        if (oldKey !== undefined && oldKey !== newKey) this.removeFromGroup(logged, tree, oldKey, primary, existing)
+        if (newKey !== undefined) this.addToGroup(logged, tree, newKey, primary, obj, oldKey === newKey ? existing : undefined)
         continue
       }
-      if (oldKey !== undefined && oldKey !== newKey) {
-        this.remove(logged, tree, oldKey, existing)
-        this.record(index, oldKey)
-      }
+      if (oldKey !== undefined && oldKey !== newKey) this.remove(logged, tree, oldKey, existing)
       if (newKey !== undefined) {
         // The id index is first: its holder is the existing object.
         const holder = i === 0 ? existing : tree.get(newKey)
@@ -267,7 +263,6 @@ export class WriteTxn extends ReadView {
         }
         if (logged) this.undo.push(tree, newKey, holder)
         tree.set(newKey, obj)
-        this.record(index, newKey)
       }
     }
   }
@@ -280,14 +275,14 @@ export class WriteTxn extends ReadView {
     if (existing === undefined) return undefined
     const trees = this.writable(table)
     const logged = this.logsUndo(table)
+    this.record(table, indexes, existing, undefined)
     for (const index of indexes) {
       const key = index.schema.key(existing)
       if (key === undefined) continue
       if (index.unique) {
         this.remove(logged, trees[index.name]!, key, existing)
-        this.record(index, key)
       } else {
-        this.removeFromGroup(logged, index, trees[index.name]!, key, primary, existing)
+        this.removeFromGroup(logged, trees[index.name]!, key, primary, existing)
       }
     }
     return existing
@@ -357,14 +352,13 @@ export class WriteTxn extends ReadView {
     return group
   }
 
-  private addToGroup(logged: boolean, index: IndexInfo, tree: Tree<unknown>, key: string, primary: string, obj: unknown, previous: unknown): void {
+  private addToGroup(logged: boolean, tree: Tree<unknown>, key: string, primary: string, obj: unknown, previous: unknown): void {
     const group = this.group(logged, tree, key, true)!
     if (this.groupLogged) this.undo.push(group, primary, previous)
     group.set(primary, obj)
-    this.record(index, key, primary)
   }
 
-  private removeFromGroup(logged: boolean, index: IndexInfo, tree: Tree<unknown>, key: string, primary: string, previous: unknown): void {
+  private removeFromGroup(logged: boolean, tree: Tree<unknown>, key: string, primary: string, previous: unknown): void {
     const group = this.group(logged, tree, key, false)
     if (group === undefined) return
     const groupLogged = this.groupLogged
@@ -374,7 +368,6 @@ export class WriteTxn extends ReadView {
       if (groupLogged) this.undo.push(tree, key, group)
       tree.delete(key)
     }
-    this.record(index, key, primary)
   }
 
   private ensureOpen(): void {
@@ -395,16 +388,19 @@ export class WriteTxn extends ReadView {
     return this.tables.get(table)!
   }
 
-  /** Notes a changed key of `index` (with the primary key, for a non-unique index) for the watchers. */
-  private record(index: IndexInfo, key: string, primary?: string): void {
-    let changed = this.changedKeys[index.position]
-    if (changed === undefined) {
-      changed = { paired: !index.unique, keys: [] }
-      this.changedKeys[index.position] = changed
-      this.changes.set(index.slot, changed)
+  /** Notes an object written or deleted, before and after, for the watchers (see {@link TableChanges}). */
+  private record(table: string, indexes: IndexInfo[], before: unknown, after: unknown): void {
+    let last = this.lastChanged
+    if (last === undefined || last.table !== table) {
+      let changes = this.changes.get(table)
+      if (changes === undefined) {
+        changes = { indexes, objects: [] }
+        this.changes.set(table, changes)
+      }
+      last = { table, changes }
+      this.lastChanged = last
     }
-    if (primary !== undefined) changed.keys.push(key, primary)
-    else changed.keys.push(key)
+    last.changes.objects.push(before, after)
   }
 }
 
@@ -432,7 +428,6 @@ export class MemDB {
   private writer: WriteTxn | undefined
 
   constructor(tables: ReadonlyArray<TableSchema<any>>) {
-    let positions = 0
     const trees = new Map<string, TableTrees>()
     for (const table of tables) {
       if (!table.indexes.id?.unique) throw new SchemaError(`table ${table.name} needs a unique id index`)
@@ -442,7 +437,7 @@ export class MemDB {
       for (const name of ['id', ...Object.keys(table.indexes).filter((n) => n !== 'id')]) {
         const schema = table.indexes[name]!
         t[name] = emptyTree()
-        infos.push({ name, schema, unique: schema.unique, slot: watchSlot(table.name, name), position: positions++ })
+        infos.push({ name, schema, unique: schema.unique, slot: watchSlot(table.name, name) })
       }
       this.indexes.set(table.name, infos)
       trees.set(table.name, t)
