@@ -279,25 +279,46 @@ export class KeyTree<V> {
 
   /** Sets `key` to `value`; returns the value it replaced, or undefined when the key is new. */
   set(key: string, value: V): V | undefined {
-    const leaf = this.fingerLeaf
+    const finger = this.fingerLeaf
     this.fingerLeaf = null
-    if (leaf !== null && key === this.fingerKey) {
-      // The leaf is this tree's own and no write happened since the lookup: no path to copy,
-      // and no branch changes unless the leaf overflows.
-      const i = this.fingerIndex
-      if (this.fingerFound) {
+    const num = keyNumber(key)
+    // Most writes land in a leaf with room on a path this tree owns: written there, with no copy
+    // and no branch change. The leaf is the last lookup's when it was of this key (every upsert
+    // reads first), else found by a descent that stops at the first node another tree shares.
+    let leaf: TreeNode<V> | null = null
+    let i = 0
+    let found = false
+    if (finger !== null && key === this.fingerKey) {
+      leaf = finger
+      i = this.fingerIndex
+      found = this.fingerFound
+    } else {
+      let node = this.root
+      let owned = node.owner === this.owner
+      while (owned && node.children !== null) {
+        node = node.children[childIndex(node, key, num)]!
+        owned = node.owner === this.owner
+      }
+      if (owned) {
+        leaf = node
+        i = lowerBound(node, key, num)
+        found = holds(node, i, key, num)
+      }
+    }
+    if (leaf !== null) {
+      if (found) {
         const at = 2 * leaf.order![i]! + 1
         const previous = leaf.kv![at] as V
         leaf.kv![at] = value
         return previous
       }
       if (leaf.nums.length < this.maxEntries) {
-        leafInsert(leaf, i, key, keyNumber(key), value)
+        leafInsert(leaf, i, key, num, value)
         this.count++
         return undefined
       }
     }
-    const root = this.insert(this.root, key, keyNumber(key), value)
+    const root = this.insert(this.root, key, num, value)
     const split = this.split as TreeNode<V> | null
     if (split !== null) {
       this.split = null
