@@ -235,13 +235,13 @@ export class WriteTxn extends ReadView {
    * has just read the stored object under that key may pass it as `current` (undefined when
    * there is none) to save the lookup.
    */
-  insert<T>(table: string, obj: T, ...current: [] | [T | undefined]): void {
+  insert<T>(table: string, obj: T, current: T | undefined | typeof LOOK_UP = LOOK_UP): void {
     this.ensureOpen()
     const indexes = this.db.tableIndexes(table)
     const primary = indexes[0]!.schema.key(obj)
     if (primary === undefined) throw new SchemaError(`object for table ${table} has no primary key`)
     const trees = this.writable(table)
-    const existing = current.length === 1 ? current[0] : (trees['id']!.get(primary) as T | undefined)
+    const existing = current === LOOK_UP ? (trees['id']!.get(primary) as T | undefined) : current
     const logged = this.logsUndo(table)
     this.record(table, indexes, existing, obj)
     for (let i = 0; i < indexes.length; i++) {
@@ -403,6 +403,9 @@ export class WriteTxn extends ReadView {
     last.changes.objects.push(before, after)
   }
 }
+
+/** The default of {@link WriteTxn.insert}'s `current`: look the stored object up. */
+const LOOK_UP: unique symbol = Symbol('look up')
 
 /** Serial of the last write transaction started in this process, across every database. */
 let writeSerial = 0
