@@ -1,5 +1,5 @@
 import type { Allocation, Deployment, Evaluation, Job, Node } from '@nomadic/structs'
-import { compoundKey, joinKey, type ReadView } from './memdb/db.js'
+import { compoundKey, type ReadView } from './memdb/db.js'
 import { KEY_SEPARATOR, type WatchSet } from './memdb/watch.js'
 import { SINGLETON, Tables, versionKey, type TableName } from './schema.js'
 import type {
@@ -85,7 +85,7 @@ export class StateReader {
 
   /** The job with this ID. */
   jobByID(namespace: string, id: string, ws?: WatchSet): Job | undefined {
-    return this.view.get<Job>(Tables.jobs, 'id', joinKey(namespace, id), ws)
+    return this.view.get<Job>(Tables.jobs, 'id', compoundKey(namespace, id), ws)
   }
 
   /** Jobs of a namespace whose ID starts with `prefix`. */
@@ -130,7 +130,7 @@ export class StateReader {
 
   /** The job's allocation counts per task group. */
   jobSummaryByID(namespace: string, jobID: string, ws?: WatchSet): JobSummary | undefined {
-    return this.view.get<JobSummary>(Tables.jobSummary, 'id', joinKey(namespace, jobID), ws)
+    return this.view.get<JobSummary>(Tables.jobSummary, 'id', compoundKey(namespace, jobID), ws)
   }
 
   /** Every job summary. */

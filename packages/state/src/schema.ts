@@ -1,5 +1,5 @@
 import type { Allocation, Deployment, Evaluation, Job, Node } from '@nomadic/structs'
-import { compoundKey, joinKey, type IndexSchema, type TableSchema } from './memdb/db.js'
+import { compoundKey, type IndexSchema, type TableSchema } from './memdb/db.js'
 import { allocTerminal, isParameterized, isPeriodic, jobIsGCable } from './rules.js'
 import type { ACLPolicy, ACLToken, AutopilotConfig, ClusterMetadata, IndexEntry, JobSummary, PeriodicLaunch, SchedulerConfiguration } from './types.js'
 
@@ -77,8 +77,8 @@ export const allocsTable: TableSchema<Allocation> = {
   name: Tables.allocs,
   indexes: {
     id: unique((a) => a.ID),
-    node: multi((a) => joinKey(a.NodeID, flag(allocTerminal(a)))),
-    job: multi((a) => joinKey(a.Namespace, a.JobID)),
+    node: multi((a) => compoundKey(a.NodeID, flag(allocTerminal(a)))),
+    job: multi((a) => compoundKey(a.Namespace, a.JobID)),
     eval: multi((a) => a.EvalID),
     deployment: multi((a) => a.DeploymentID || undefined),
   },

@@ -292,22 +292,6 @@ describe('watch sets', () => {
     expect([left.fired, joined.fired, tagged.fired]).toEqual([true, true, true])
   })
 
-  it('a read from an older snapshot checks the commits since; past the bounded log it fires at once', () => {
-    const d = db()
-    const old = d.snapshot()
-    put(d, { id: 'z', group: 'g' })
-    const unrelated = new WatchSet()
-    old.getAll('rows', 'group', 'h', unrelated)
-    expect(unrelated.fired).toBe(false)
-    unrelated.close()
-    // A commit of 20,000 objects pushes the older commits out of the log (it keeps 16,384 images).
-    put(d, ...Array.from({ length: 10_000 }, (_, i) => ({ id: `r${i}`, group: 'big' })))
-    put(d, { id: 'y', group: 'g' })
-    const late = new WatchSet()
-    old.getAll('rows', 'group', 'h', late)
-    expect(late.fired).toBe(true)
-  })
-
   it('reject a wait when its signal aborts', async () => {
     const d = db()
     const ws = new WatchSet()

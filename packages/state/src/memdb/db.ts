@@ -1,5 +1,5 @@
 import { emptyTree, forPrefix, type Tree } from './btree.js'
-import { KEY_SEPARATOR, WatchRegistry, watchSlot, type ChangeSet, type TableChanges, type WatchSet } from './watch.js'
+import { KEY_SEPARATOR, WatchRegistry, watchSlot, type ChangeSet, type WatchSet } from './watch.js'
 
 /**
  * How one index finds its key in an object. `key` returns undefined when the object is not in
@@ -19,15 +19,6 @@ export interface IndexSchema<T> {
 export interface TableSchema<T = unknown> {
   name: string
   indexes: { id: IndexSchema<T> } & Record<string, IndexSchema<T>>
-}
-
-/** One index of a table as the write path walks it, with what it needs precomputed. */
-interface IndexInfo {
-  name: string
-  schema: IndexSchema<unknown>
-  unique: boolean
-  /** its slot name in the watch registry */
-  slot: string
 }
 
 /**
@@ -65,34 +56,8 @@ export class SchemaError extends Error {
 
 /** Joins the parts of a compound index key. */
 export function compoundKey(...parts: string[]): string {
-  if (parts.length === 2) return joinKey(parts[0]!, parts[1]!)
+  if (parts.length === 2) return parts[0] + KEY_SEPARATOR + parts[1]
   return parts.join(KEY_SEPARATOR)
-}
-
-/** The two most recent {@link joinKey} results, most recent first. */
-const joined = [
-  { a: '', b: '', key: KEY_SEPARATOR },
-  { a: '', b: '', key: KEY_SEPARATOR },
-]
-
-/**
- * Joins a two-part key. A batch of allocations asks for the same job key (namespace, job ID) for
- * each allocation, between the node keys that differ every time: the last two results are kept,
- * so those repeats return the same string instead of building (and later flattening) a new one.
- */
-export function joinKey(a: string, b: string): string {
-  const first = joined[0]!
-  if (first.a === a && first.b === b) return first.key
-  const second = joined[1]!
-  if (second.a !== a || second.b !== b) {
-    second.a = a
-    second.b = b
-    second.key = a + KEY_SEPARATOR + b
-  }
-  // Reused or rebuilt, the entry becomes the most recent.
-  joined[0] = second
-  joined[1] = first
-  return second.key
 }
 
 /**
@@ -193,8 +158,6 @@ export class ReadView {
 export class WriteTxn extends ReadView {
   private readonly touched = new Set<string>()
   private readonly changes: ChangeSet = new Map()
-  /** The table {@link changes} last recorded to (a batch writes one table many times over). */
-  private lastChanged: { table: string; changes: TableChanges } | undefined
   private readonly tables: Map<string, TableTrees>
   /** Tables this transaction may write in place: owned by a root no snapshot has seen. */
   private readonly inPlaceTables: ReadonlySet<string>
@@ -235,34 +198,35 @@ export class WriteTxn extends ReadView {
    * has just read the stored object under that key may pass it as `current` (undefined when
    * there is none) to save the lookup.
    */
-  insert<T>(table: string, obj: T, current: T | undefined | typeof LOOK_UP = LOOK_UP): void {
+  insert<T>(table: string, obj: T, ...current: [] | [T | undefined]): void {
     this.ensureOpen()
-    const indexes = this.db.tableIndexes(table)
-    const primary = indexes[0]!.schema.key(obj)
+    const schema = this.db.tableSchema(table) as TableSchema<T>
+    const primary = schema.indexes.id.key(obj)
     if (primary === undefined) throw new SchemaError(`object for table ${table} has no primary key`)
     const trees = this.writable(table)
-    const existing = current === LOOK_UP ? (trees['id']!.get(primary) as T | undefined) : current
-    const logged = this.logsUndo(table)
-    this.record(table, indexes, existing, obj)
-    for (let i = 0; i < indexes.length; i++) {
-      const index = indexes[i]!
-      const tree = trees[index.name]!
-      const oldKey = existing === undefined ? undefined : index.schema.key(existing)
-      const newKey = index.schema.key(obj)
+    const existing = current.length === 1 ? current[0] : (trees['id']!.get(primary) as T | undefined)
+    for (const name in schema.indexes) {
+      const index = schema.indexes[name]!
+      const tree = trees[name]!
+      const oldKey = existing === undefined ? undefined : index.key(existing)
+      const newKey = index.key(obj)
       if (!index.unique) {
-        if (oldKey !== undefined && oldKey !== newKey) this.removeFromGroup(logged, tree, oldKey, primary, existing)
-        if (newKey !== undefined) this.addToGroup(logged, tree, newKey, primary, obj, oldKey === newKey ? existing : undefined)
+        if (oldKey !== undefined && oldKey !== newKey) this.removeFromGroup(table, name, tree, oldKey, primary, existing)
+        if (newKey !== undefined) this.addToGroup(table, name, tree, newKey, primary, obj, oldKey === newKey ? existing : undefined)
         continue
       }
-      if (oldKey !== undefined && oldKey !== newKey) this.remove(logged, tree, oldKey, existing)
+      if (oldKey !== undefined && oldKey !== newKey) {
+        this.remove(table, tree, oldKey, existing)
+        this.record(table, name, false, oldKey)
+      }
       if (newKey !== undefined) {
-        // The id index is first: its holder is the existing object.
-        const holder = i === 0 ? existing : tree.get(newKey)
-        if (i !== 0 && oldKey !== newKey && holder !== undefined) {
-          throw new SchemaError(`duplicate key ${JSON.stringify(newKey)} in unique index ${table}.${index.name}`)
+        const holder = name === 'id' ? existing : tree.get(newKey)
+        if (name !== 'id' && oldKey !== newKey && holder !== undefined) {
+          throw new SchemaError(`duplicate key ${JSON.stringify(newKey)} in unique index ${table}.${name}`)
         }
-        if (logged) this.undo.push(tree, newKey, holder)
+        if (this.logsUndo(table)) this.undo.push(tree, newKey, holder)
         tree.set(newKey, obj)
+        this.record(table, name, false, newKey)
       }
     }
   }
@@ -270,19 +234,19 @@ export class WriteTxn extends ReadView {
   /** Deletes the object with primary key `primary`; returns it, or undefined when absent. */
   delete<T>(table: string, primary: string): T | undefined {
     this.ensureOpen()
-    const indexes = this.db.tableIndexes(table)
+    const schema = this.db.tableSchema(table) as TableSchema<T>
     const existing = this.trees(table)['id']!.get(primary) as T | undefined
     if (existing === undefined) return undefined
     const trees = this.writable(table)
-    const logged = this.logsUndo(table)
-    this.record(table, indexes, existing, undefined)
-    for (const index of indexes) {
-      const key = index.schema.key(existing)
+    for (const name in schema.indexes) {
+      const index = schema.indexes[name]!
+      const key = index.key(existing)
       if (key === undefined) continue
       if (index.unique) {
-        this.remove(logged, trees[index.name]!, key, existing)
+        this.remove(table, trees[name]!, key, existing)
+        this.record(table, name, false, key)
       } else {
-        this.removeFromGroup(logged, trees[index.name]!, key, primary, existing)
+        this.removeFromGroup(table, name, trees[name]!, key, primary, existing)
       }
     }
     return existing
@@ -321,8 +285,8 @@ export class WriteTxn extends ReadView {
     return this.keepUndo && this.inPlaceTables.has(table)
   }
 
-  private remove(logged: boolean, tree: Tree<unknown>, key: string, previous: unknown): void {
-    if (logged) this.undo.push(tree, key, previous)
+  private remove(table: string, tree: Tree<unknown>, key: string, previous: unknown): void {
+    if (this.logsUndo(table)) this.undo.push(tree, key, previous)
     tree.delete(key)
   }
 
@@ -333,7 +297,7 @@ export class WriteTxn extends ReadView {
    * place, so a group a snapshot holds never changes. `logged` says whether writes to the
    * returned group need undo entries.
    */
-  private group(logged: boolean, tree: Tree<unknown>, key: string, create: boolean): Inner | undefined {
+  private group(table: string, tree: Tree<unknown>, key: string, create: boolean): Inner | undefined {
     const current = tree.get(key) as Inner | undefined
     if (current !== undefined) {
       // The mark is the serial of the transaction that made the group (serials only grow).
@@ -346,28 +310,30 @@ export class WriteTxn extends ReadView {
     }
     const group = current === undefined ? emptyTree<unknown>() : current.clone()
     group.mark = this.serial
-    if (logged) this.undo.push(tree, key, current)
+    if (this.logsUndo(table)) this.undo.push(tree, key, current)
     tree.set(key, group)
     this.groupLogged = false
     return group
   }
 
-  private addToGroup(logged: boolean, tree: Tree<unknown>, key: string, primary: string, obj: unknown, previous: unknown): void {
-    const group = this.group(logged, tree, key, true)!
+  private addToGroup(table: string, index: string, tree: Tree<unknown>, key: string, primary: string, obj: unknown, previous: unknown): void {
+    const group = this.group(table, tree, key, true)!
     if (this.groupLogged) this.undo.push(group, primary, previous)
     group.set(primary, obj)
+    this.record(table, index, true, key, primary)
   }
 
-  private removeFromGroup(logged: boolean, tree: Tree<unknown>, key: string, primary: string, previous: unknown): void {
-    const group = this.group(logged, tree, key, false)
+  private removeFromGroup(table: string, index: string, tree: Tree<unknown>, key: string, primary: string, previous: unknown): void {
+    const group = this.group(table, tree, key, false)
     if (group === undefined) return
-    const groupLogged = this.groupLogged
-    if (groupLogged) this.undo.push(group, primary, previous)
+    const logged = this.groupLogged
+    if (logged) this.undo.push(group, primary, previous)
     if (!group.delete(primary)) return
     if (group.size === 0) {
-      if (groupLogged) this.undo.push(tree, key, group)
+      if (logged) this.undo.push(tree, key, group)
       tree.delete(key)
     }
+    this.record(table, index, true, key, primary)
   }
 
   private ensureOpen(): void {
@@ -388,24 +354,17 @@ export class WriteTxn extends ReadView {
     return this.tables.get(table)!
   }
 
-  /** Notes an object written or deleted, before and after, for the watchers (see {@link TableChanges}). */
-  private record(table: string, indexes: IndexInfo[], before: unknown, after: unknown): void {
-    let last = this.lastChanged
-    if (last === undefined || last.table !== table) {
-      let changes = this.changes.get(table)
-      if (changes === undefined) {
-        changes = { indexes, objects: [] }
-        this.changes.set(table, changes)
-      }
-      last = { table, changes }
-      this.lastChanged = last
+  private record(table: string, index: string, paired: boolean, key: string, primary?: string): void {
+    const slot = this.db.slot(table, index)
+    let changed = this.changes.get(slot)
+    if (changed === undefined) {
+      changed = { paired, keys: [] }
+      this.changes.set(slot, changed)
     }
-    last.changes.objects.push(before, after)
+    if (paired) changed.keys.push(key, primary!)
+    else changed.keys.push(key)
   }
 }
-
-/** The default of {@link WriteTxn.insert}'s `current`: look the stored object up. */
-const LOOK_UP: unique symbol = Symbol('look up')
 
 /** Serial of the last write transaction started in this process, across every database. */
 let writeSerial = 0
@@ -426,8 +385,8 @@ export class MemDB {
    */
   ownSince = writeSerial
   private readonly schemas = new Map<string, TableSchema<unknown>>()
-  /** Each table's indexes, `id` first, with their watch slots (built once, not on every write). */
-  private readonly indexes = new Map<string, IndexInfo[]>()
+  /** Watch-registry slot names by table and index, built once (not joined on every write). */
+  private readonly slots = new Map<string, Record<string, string>>()
   private writer: WriteTxn | undefined
 
   constructor(tables: ReadonlyArray<TableSchema<any>>) {
@@ -436,13 +395,12 @@ export class MemDB {
       if (!table.indexes.id?.unique) throw new SchemaError(`table ${table.name} needs a unique id index`)
       this.schemas.set(table.name, table)
       const t: TableTrees = {}
-      const infos: IndexInfo[] = []
-      for (const name of ['id', ...Object.keys(table.indexes).filter((n) => n !== 'id')]) {
-        const schema = table.indexes[name]!
+      const slots: Record<string, string> = {}
+      for (const name in table.indexes) {
         t[name] = emptyTree()
-        infos.push({ name, schema, unique: schema.unique, slot: watchSlot(table.name, name) })
+        slots[name] = watchSlot(table.name, name)
       }
-      this.indexes.set(table.name, infos)
+      this.slots.set(table.name, slots)
       trees.set(table.name, t)
     }
     this.root = { version: 0, tables: trees, exposed: false, owned: new Set(trees.keys()) }
@@ -455,11 +413,9 @@ export class MemDB {
     return schema
   }
 
-  /** @internal a table's indexes, `id` first */
-  tableIndexes(table: string): IndexInfo[] {
-    const indexes = this.indexes.get(table)
-    if (indexes === undefined) throw new SchemaError(`unknown table ${JSON.stringify(table)}`)
-    return indexes
+  /** @internal the watch-registry slot of an index */
+  slot(table: string, index: string): string {
+    return this.slots.get(table)![index]!
   }
 
   /** @internal */

@@ -42,109 +42,24 @@ export function keyNumber(key: string): number {
 }
 
 /**
- * One node. Both kinds keep `nums`, their key numbers in key order. A branch has `keys` and
- * `children`, where `keys[i]` (i > 0, in order) is at most every key under `children[i]` and
- * above every key under `children[i - 1]`; its `keys[0]` is its separator in its parent (the same
- * string), or on the leftmost path a key that may since have gone stale: lookups never read it.
- *
- * A leaf keeps its entries in arrival order — key and value of slot `s` at `kv[2s]` and
- * `kv[2s + 1]` — and `order[i]`, the slot of its `i`-th entry in key order. An insert appends to
- * `kv` and shifts only `nums` and `order`, arrays of unboxed numbers: shifting an array of
- * pointers (keys, values) in an old-generation node makes V8 re-check every moved slot for the
- * garbage collector, which at a million keys cost more than the search. One class for both
- * kinds keeps property access monomorphic.
+ * One node. A leaf has `values`, its keys in order; a branch has `children`, where `keys[i]`
+ * (i > 0, in order) is at most every key under `children[i]` and above every key under
+ * `children[i - 1]`. A branch's `keys[0]` is its separator in its parent (the same string), or on
+ * the leftmost path a key that may since have gone stale: lookups never read it. One class for
+ * both keeps property access monomorphic.
  */
 class TreeNode<V> {
   constructor(
     public owner: number,
+    public keys: string[],
     public nums: number[],
-    public keys: string[] | null,
+    public values: V[] | null,
     public children: TreeNode<V>[] | null,
-    public order: number[] | null,
-    public kv: unknown[] | null,
   ) {}
 }
 
 /** Owner tokens: a tree writes in place only the nodes stamped with its current token. */
 let nextOwner = 1
-
-/** The key of entry `i` (in key order) of a branch or a leaf. */
-function keyAt<V>(node: TreeNode<V>, i: number): string {
-  return node.keys !== null ? node.keys[i]! : (node.kv![2 * node.order![i]!] as string)
-}
-
-/** The value of entry `i` (in key order) of a leaf. */
-function valueAt<V>(leaf: TreeNode<V>, i: number): V {
-  return leaf.kv![2 * leaf.order![i]! + 1] as V
-}
-
-/** Inserts `x` at `i` in an array of numbers (no write barrier to pay, no result array made). */
-function insertAt(a: number[], i: number, x: number): void {
-  let j = a.length
-  a.push(x)
-  for (; j > i; j--) a[j] = a[j - 1]!
-  a[i] = x
-}
-
-/** Removes entry `i` of an array of numbers. */
-function removeAt(a: number[], i: number): void {
-  const n = a.length - 1
-  for (let j = i; j < n; j++) a[j] = a[j + 1]!
-  a.pop()
-}
-
-/** Puts a new entry at position `i` (in key order) of a leaf this tree owns. */
-function leafInsert<V>(leaf: TreeNode<V>, i: number, key: string, num: number, value: V): void {
-  const slot = leaf.nums.length
-  leaf.kv!.push(key, value)
-  insertAt(leaf.nums, i, num)
-  insertAt(leaf.order!, i, slot)
-}
-
-/** Removes entry `i` of a leaf this tree owns: its slot takes the last slot's entry. */
-function leafRemove<V>(leaf: TreeNode<V>, i: number): void {
-  const order = leaf.order!
-  const kv = leaf.kv!
-  const slot = order[i]!
-  const last = order.length - 1
-  if (slot !== last) {
-    kv[2 * slot] = kv[2 * last]
-    kv[2 * slot + 1] = kv[2 * last + 1]
-    order[order.indexOf(last)] = slot
-  }
-  kv.pop()
-  kv.pop()
-  removeAt(leaf.nums, i)
-  removeAt(order, i)
-}
-
-/** A new leaf with entries `from` to `to` (exclusive, in key order) of the given leaves, in order. */
-function leafOf<V>(owner: number, leaves: TreeNode<V>[], from: number, to: number): TreeNode<V> {
-  const nums: number[] = []
-  const order: number[] = []
-  const kv: unknown[] = []
-  let at = 0
-  for (const leaf of leaves) {
-    const n = leaf.nums.length
-    for (let i = Math.max(0, from - at); i < n && at + i < to; i++) {
-      const s = 2 * leaf.order![i]!
-      nums.push(leaf.nums[i]!)
-      order.push(order.length)
-      kv.push(leaf.kv![s], leaf.kv![s + 1])
-    }
-    at += n
-  }
-  return new TreeNode<V>(owner, nums, null, null, order, kv)
-}
-
-/** Makes `node` hold what `from` holds (both owned by the writing tree; `from` is dropped). */
-function take<V>(node: TreeNode<V>, from: TreeNode<V>): void {
-  node.nums = from.nums
-  node.keys = from.keys
-  node.children = from.children
-  node.order = from.order
-  node.kv = from.kv
-}
 
 /**
  * Index of the first entry that does not sort before (`key`, `num`) — with `equalBefore`, of the
@@ -152,8 +67,7 @@ function take<V>(node: TreeNode<V>, from: TreeNode<V>): void {
  * the numbers say the key should be (one or two cache lines instead of a binary search's five or
  * six) and gallops outward from there; keys that cluster only cost a few more steps.
  */
-function search<V>(node: TreeNode<V>, key: string, num: number, equalBefore: boolean, from: number): number {
-  const nums = node.nums
+function search(keys: string[], nums: number[], key: string, num: number, equalBefore: boolean, from: number): number {
   const n = nums.length
   let lo = from
   let hi = n
@@ -162,11 +76,11 @@ function search<V>(node: TreeNode<V>, key: string, num: number, equalBefore: boo
     const span = nums[n - 1]! - first
     let guess = from + (span > 0 ? Math.floor(((num - first) / span) * (n - 1 - from)) : 0)
     guess = guess < from ? from : guess > n - 1 ? n - 1 : guess
-    if (sortsBefore(node, nums, guess, key, num, equalBefore)) {
+    if (sortsBefore(keys, nums, guess, key, num, equalBefore)) {
       lo = guess + 1
       for (let step = 1; lo + step - 1 < n; step *= 2) {
         const probe = lo + step - 1
-        if (!sortsBefore(node, nums, probe, key, num, equalBefore)) {
+        if (!sortsBefore(keys, nums, probe, key, num, equalBefore)) {
           hi = probe
           break
         }
@@ -176,7 +90,7 @@ function search<V>(node: TreeNode<V>, key: string, num: number, equalBefore: boo
       hi = guess
       for (let step = 1; hi - step >= from; step *= 2) {
         const probe = hi - step
-        if (sortsBefore(node, nums, probe, key, num, equalBefore)) {
+        if (sortsBefore(keys, nums, probe, key, num, equalBefore)) {
           lo = probe + 1
           break
         }
@@ -186,33 +100,28 @@ function search<V>(node: TreeNode<V>, key: string, num: number, equalBefore: boo
   }
   while (lo < hi) {
     const mid = (lo + hi) >>> 1
-    if (sortsBefore(node, nums, mid, key, num, equalBefore)) lo = mid + 1
+    if (sortsBefore(keys, nums, mid, key, num, equalBefore)) lo = mid + 1
     else hi = mid
   }
   return lo
 }
 
 /** True when entry `i` sorts before (`key`, `num`) (or equals it, with `equalBefore`). */
-function sortsBefore<V>(node: TreeNode<V>, nums: number[], i: number, key: string, num: number, equalBefore: boolean): boolean {
+function sortsBefore(keys: string[], nums: number[], i: number, key: string, num: number, equalBefore: boolean): boolean {
   const m = nums[i]!
   if (m !== num) return m < num
-  const k = keyAt(node, i)
+  const k = keys[i]!
   return equalBefore ? k <= key : k < key
 }
 
-/** Index of the first entry not below (`key`, `num`); the entry count when there is none. */
-function lowerBound<V>(node: TreeNode<V>, key: string, num: number): number {
-  return search(node, key, num, false, 0)
-}
-
-/** True when entry `i` of a leaf is (`key`, `num`); unequal numbers settle it without reading the key. */
-function holds<V>(leaf: TreeNode<V>, i: number, key: string, num: number): boolean {
-  return i < leaf.nums.length && leaf.nums[i] === num && keyAt(leaf, i) === key
+/** Index of the first entry not below (`key`, `num`); `keys.length` when there is none. */
+function lowerBound(keys: string[], nums: number[], key: string, num: number): number {
+  return search(keys, nums, key, num, false, 0)
 }
 
 /** The child of a branch whose range holds `key`: the last whose separator is not above it. */
-function childIndex<V>(node: TreeNode<V>, key: string, num: number): number {
-  return search(node, key, num, true, 1) - 1
+function childIndex(keys: string[], nums: number[], key: string, num: number): number {
+  return search(keys, nums, key, num, true, 1) - 1
 }
 
 /** A sorted map from strings to `V` with O(1) `clone()` and copy-on-write writes. */
@@ -239,7 +148,7 @@ export class KeyTree<V> {
   /** `maxEntries` (at least 4) is the node capacity; small values exercise splits and merges in tests. */
   constructor(private readonly maxEntries = DEFAULT_MAX_ENTRIES) {
     if (!(maxEntries >= 4)) throw new RangeError('a node must hold at least 4 entries')
-    this.root = new TreeNode<V>(this.owner, [], null, null, [], [])
+    this.root = new TreeNode<V>(this.owner, [], [], [], null)
   }
 
   /** Number of keys. */
@@ -263,66 +172,47 @@ export class KeyTree<V> {
     if (leaf !== null && key === this.fingerKey) {
       // The same key as the last lookup, nothing written since: a batch's allocations mostly
       // share one job and one eval, so their groups are found here.
-      return this.fingerFound ? valueAt(leaf, this.fingerIndex) : undefined
+      return this.fingerFound ? leaf.values![this.fingerIndex] : undefined
     }
     const num = keyNumber(key)
     let node = this.root
-    while (node.children !== null) node = node.children[childIndex(node, key, num)]!
-    const i = lowerBound(node, key, num)
+    while (node.children !== null) node = node.children[childIndex(node.keys, node.nums, key, num)]!
+    const i = lowerBound(node.keys, node.nums, key, num)
     this.fingerLeaf = node.owner === this.owner ? node : null
     this.fingerKey = key
     this.fingerIndex = i
-    const found = holds(node, i, key, num)
+    // Unequal key numbers settle it without reading the stored string (a cache miss).
+    const found = i < node.keys.length && node.nums[i] === num && node.keys[i] === key
     this.fingerFound = found
-    return found ? valueAt(node, i) : undefined
+    return found ? node.values![i] : undefined
   }
 
   /** Sets `key` to `value`; returns the value it replaced, or undefined when the key is new. */
   set(key: string, value: V): V | undefined {
-    const finger = this.fingerLeaf
+    const leaf = this.fingerLeaf
     this.fingerLeaf = null
-    const num = keyNumber(key)
-    // Most writes land in a leaf with room on a path this tree owns: written there, with no copy
-    // and no branch change. The leaf is the last lookup's when it was of this key (every upsert
-    // reads first), else found by a descent that stops at the first node another tree shares.
-    let leaf: TreeNode<V> | null = null
-    let i = 0
-    let found = false
-    if (finger !== null && key === this.fingerKey) {
-      leaf = finger
-      i = this.fingerIndex
-      found = this.fingerFound
-    } else {
-      let node = this.root
-      let owned = node.owner === this.owner
-      while (owned && node.children !== null) {
-        node = node.children[childIndex(node, key, num)]!
-        owned = node.owner === this.owner
-      }
-      if (owned) {
-        leaf = node
-        i = lowerBound(node, key, num)
-        found = holds(node, i, key, num)
-      }
-    }
-    if (leaf !== null) {
-      if (found) {
-        const at = 2 * leaf.order![i]! + 1
-        const previous = leaf.kv![at] as V
-        leaf.kv![at] = value
+    if (leaf !== null && key === this.fingerKey) {
+      // The leaf is this tree's own and no write happened since the lookup: no path to copy,
+      // and no branch changes unless the leaf overflows.
+      const i = this.fingerIndex
+      if (this.fingerFound) {
+        const previous = leaf.values![i]
+        leaf.values![i] = value
         return previous
       }
-      if (leaf.nums.length < this.maxEntries) {
-        leafInsert(leaf, i, key, num, value)
+      if (leaf.keys.length < this.maxEntries) {
+        leaf.keys.splice(i, 0, key)
+        leaf.nums.splice(i, 0, keyNumber(key))
+        leaf.values!.splice(i, 0, value)
         this.count++
         return undefined
       }
     }
-    const root = this.insert(this.root, key, num, value)
+    const root = this.insert(this.root, key, keyNumber(key), value)
     const split = this.split as TreeNode<V> | null
     if (split !== null) {
       this.split = null
-      this.root = new TreeNode<V>(this.owner, [root.nums[0]!, split.nums[0]!], [keyAt(root, 0), keyAt(split, 0)], [root, split], null, null)
+      this.root = new TreeNode<V>(this.owner, [root.keys[0]!, split.keys[0]!], [root.nums[0]!, split.nums[0]!], null, [root, split])
     } else {
       this.root = root
     }
@@ -379,11 +269,10 @@ export class KeyTree<V> {
     if (node.owner === this.owner) return node
     return new TreeNode<V>(
       this.owner,
+      node.keys.slice(),
       node.nums.slice(),
-      node.keys === null ? null : node.keys.slice(),
+      node.values === null ? null : node.values.slice(),
       node.children === null ? null : node.children.slice(),
-      node.order === null ? null : node.order.slice(),
-      node.kv === null ? null : node.kv.slice(),
     )
   }
 
@@ -392,21 +281,24 @@ export class KeyTree<V> {
    * place) and leaves a new right sibling in `this.split` when it overflowed.
    */
   private insert(node: TreeNode<V>, key: string, num: number, value: V): TreeNode<V> {
+    const keys = node.keys
     if (node.children === null) {
-      const i = lowerBound(node, key, num)
-      if (holds(node, i, key, num)) {
-        this.previous = valueAt(node, i)
+      const i = lowerBound(keys, node.nums, key, num)
+      if (i < keys.length && node.nums[i] === num && keys[i] === key) {
+        this.previous = node.values![i]
         const n = this.own(node)
-        n.kv![2 * n.order![i]! + 1] = value
+        n.values![i] = value
         return n
       }
       const n = this.own(node)
-      leafInsert(n, i, key, num, value)
+      n.keys.splice(i, 0, key)
+      n.nums.splice(i, 0, num)
+      n.values!.splice(i, 0, value)
       this.count++
-      if (n.nums.length > this.maxEntries) this.split = this.splitOff(n)
+      if (n.keys.length > this.maxEntries) this.split = this.splitOff(n)
       return n
     }
-    const c = childIndex(node, key, num)
+    const c = childIndex(keys, node.nums, key, num)
     const child = node.children[c]!
     const written = this.insert(child, key, num, value)
     const split = this.split as TreeNode<V> | null
@@ -415,42 +307,43 @@ export class KeyTree<V> {
     const n = this.own(node)
     n.children![c] = written
     if (split !== null) {
-      n.keys!.splice(c + 1, 0, keyAt(split, 0))
+      n.keys.splice(c + 1, 0, split.keys[0]!)
       n.nums.splice(c + 1, 0, split.nums[0]!)
       n.children!.splice(c + 1, 0, split)
-      if (n.nums.length > this.maxEntries) this.split = this.splitOff(n)
+      if (n.keys.length > this.maxEntries) this.split = this.splitOff(n)
     }
     return n
   }
 
   /** Moves the upper half of an overflowing node this tree owns into a new right sibling. */
   private splitOff(n: TreeNode<V>): TreeNode<V> {
-    const size = n.nums.length
-    const half = size >>> 1
-    if (n.children === null) {
-      // A leaf's upper half is scattered over its slots: both halves are rebuilt densely.
-      const right = leafOf(this.owner, [n], half, size)
-      take(n, leafOf(this.owner, [n], 0, half))
-      return right
-    }
-    return new TreeNode<V>(this.owner, n.nums.splice(half), n.keys!.splice(half), n.children.splice(half), null, null)
+    const half = n.keys.length >>> 1
+    return new TreeNode<V>(
+      this.owner,
+      n.keys.splice(half),
+      n.nums.splice(half),
+      n.values === null ? null : n.values.splice(half),
+      n.children === null ? null : n.children.splice(half),
+    )
   }
 
   /** Removes `key` under `node`; null when absent (nothing copied), else the node to keep. */
   private remove(node: TreeNode<V>, key: string, num: number): TreeNode<V> | null {
     if (node.children === null) {
-      const i = lowerBound(node, key, num)
-      if (!holds(node, i, key, num)) return null
+      const i = lowerBound(node.keys, node.nums, key, num)
+      if (i >= node.keys.length || node.nums[i] !== num || node.keys[i] !== key) return null
       const n = this.own(node)
-      leafRemove(n, i)
+      n.keys.splice(i, 1)
+      n.nums.splice(i, 1)
+      n.values!.splice(i, 1)
       return n
     }
-    const c = childIndex(node, key, num)
+    const c = childIndex(node.keys, node.nums, key, num)
     const written = this.remove(node.children[c]!, key, num)
     if (written === null) return null
     const n = this.own(node)
     n.children![c] = written
-    if (written.nums.length < this.maxEntries >>> 1 && n.children!.length > 1) this.rebalance(n, c)
+    if (written.keys.length < this.maxEntries >>> 1 && n.children!.length > 1) this.rebalance(n, c)
     return n
   }
 
@@ -462,51 +355,40 @@ export class KeyTree<V> {
     const right = this.own(children[l + 1]!)
     children[l] = left
     children[l + 1] = right
-    const total = left.nums.length + right.nums.length
-    if (left.children === null) {
-      // Leaves: rebuilt densely, as one leaf or evened out in two.
-      const both = [left, right]
-      if (total <= this.maxEntries) {
-        take(left, leafOf(this.owner, both, 0, total))
-        n.keys!.splice(l + 1, 1)
-        n.nums.splice(l + 1, 1)
-        children.splice(l + 1, 1)
-        return
-      }
-      const want = total >>> 1
-      const upper = leafOf(this.owner, both, want, total)
-      take(left, leafOf(this.owner, both, 0, want))
-      take(right, upper)
-    } else if (total <= this.maxEntries) {
-      left.keys!.push(...right.keys!)
+    const total = left.keys.length + right.keys.length
+    if (total <= this.maxEntries) {
+      left.keys.push(...right.keys)
       left.nums.push(...right.nums)
-      left.children!.push(...right.children!)
-      n.keys!.splice(l + 1, 1)
+      if (left.values !== null) left.values.push(...right.values!)
+      else left.children!.push(...right.children!)
+      n.keys.splice(l + 1, 1)
       n.nums.splice(l + 1, 1)
       children.splice(l + 1, 1)
       return
-    } else {
-      const want = total >>> 1
-      if (left.nums.length < want) {
-        const move = want - left.nums.length
-        left.keys!.push(...right.keys!.splice(0, move))
-        left.nums.push(...right.nums.splice(0, move))
-        left.children!.push(...right.children!.splice(0, move))
-      } else {
-        const move = left.nums.length - want
-        right.keys!.unshift(...left.keys!.splice(want, move))
-        right.nums.unshift(...left.nums.splice(want, move))
-        right.children!.unshift(...left.children!.splice(want, move))
-      }
     }
-    n.keys![l + 1] = keyAt(right, 0)
+    const want = total >>> 1
+    if (left.keys.length < want) {
+      const move = want - left.keys.length
+      left.keys.push(...right.keys.splice(0, move))
+      left.nums.push(...right.nums.splice(0, move))
+      if (left.values !== null) left.values.push(...right.values!.splice(0, move))
+      else left.children!.push(...right.children!.splice(0, move))
+    } else {
+      const move = left.keys.length - want
+      right.keys.unshift(...left.keys.splice(want, move))
+      right.nums.unshift(...left.nums.splice(want, move))
+      if (right.values !== null) right.values.unshift(...left.values!.splice(want, move))
+      else right.children!.unshift(...left.children!.splice(want, move))
+    }
+    n.keys[l + 1] = right.keys[0]!
     n.nums[l + 1] = right.nums[0]!
   }
 }
 
 function visitAll<V>(node: TreeNode<V>, fn: (value: V, key: string) => void): void {
   if (node.children === null) {
-    for (let i = 0; i < node.nums.length; i++) fn(valueAt(node, i), keyAt(node, i))
+    const { keys, values } = node
+    for (let i = 0; i < keys.length; i++) fn(values![i]!, keys[i]!)
     return
   }
   for (const child of node.children) visitAll(child, fn)
@@ -515,13 +397,14 @@ function visitAll<V>(node: TreeNode<V>, fn: (value: V, key: string) => void): vo
 /** Visits entries from (`from`, `num`) on; returns false once `fn` asked to stop. */
 function visitFrom<V>(node: TreeNode<V>, from: string, num: number, fn: (key: string, value: V) => boolean | void): boolean {
   if (node.children === null) {
-    for (let i = lowerBound(node, from, num); i < node.nums.length; i++) {
-      if (fn(keyAt(node, i), valueAt(node, i)) === false) return false
+    const { keys, values } = node
+    for (let i = lowerBound(keys, node.nums, from, num); i < keys.length; i++) {
+      if (fn(keys[i]!, values![i]!) === false) return false
     }
     return true
   }
   const children = node.children
-  for (let c = childIndex(node, from, num); c < children.length; c++) {
+  for (let c = childIndex(node.keys, node.nums, from, num); c < children.length; c++) {
     if (!visitFrom(children[c]!, from, num, fn)) return false
   }
   return true

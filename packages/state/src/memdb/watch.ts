@@ -10,49 +10,27 @@ export type WakeReason = 'changed' | 'timeout' | 'abandoned'
 /** How a read depends on an index: one exact key, or every key under a prefix. */
 export type WatchKind = 'exact' | 'prefix'
 
-/** One index of a table, as the registry needs it to work out the keys a changed object has. */
-export interface WatchedIndex {
-  /** its slot name: `table \0 index` */
-  slot: string
-  unique: boolean
-  schema: { key(obj: never): string | undefined }
+/**
+ * The keys one index changed in a commit (before and after images). For a non-unique index the
+ * keys come in pairs, index key then primary key (the object's place is `key \0 primary`), so
+ * the write path never builds the joined string.
+ */
+export interface ChangedKeys {
+  paired: boolean
+  keys: string[]
 }
 
-/**
- * What a commit changed in one table: its indexes (the primary one first) and the objects written
- * or deleted, as flat pairs of before and after images (undefined for none). The write path
- * records each object once; index keys are worked out from these only for an index someone
- * watches, so a commit nobody watches builds no key at all.
- */
-export interface TableChanges {
-  indexes: readonly WatchedIndex[]
-  objects: unknown[]
-}
+/** The keys a commit changed, by `table\0index`. */
+export type ChangeSet = Map<string, ChangedKeys>
 
-/** What a commit changed, by table name. */
-export type ChangeSet = Map<string, TableChanges>
-
-/**
- * Calls `fn` with each key of `index` that the changes touched — the index key, or for a
- * non-unique index the object's place `key \0 primary` — until it returns true.
- */
-function forEachChangedKey(changes: TableChanges, index: WatchedIndex, fn: (key: string) => boolean | void): boolean {
-  const { objects, indexes } = changes
-  const keyOf = index.schema.key as (obj: unknown) => string | undefined
-  const primaryOf = indexes[0]!.schema.key as (obj: unknown) => string | undefined
-  for (const obj of objects) {
-    if (obj === undefined) continue
-    const key = keyOf(obj)
-    if (key === undefined) continue
-    if (fn(index.unique ? key : key + KEY_SEPARATOR + primaryOf(obj)) === true) return true
+/** Calls `fn` with each changed key as one string (joins pairs), until it returns true. */
+function forEachJoined(changed: ChangedKeys, fn: (key: string) => boolean | void): boolean {
+  const { keys, paired } = changed
+  for (let i = 0; i < keys.length; i += paired ? 2 : 1) {
+    const key = paired ? keys[i]! + KEY_SEPARATOR + keys[i + 1]! : keys[i]!
+    if (fn(key) === true) return true
   }
   return false
-}
-
-/** The index of `changes` whose slot is `slot`, if the table has it. */
-function indexWithSlot(changes: TableChanges, slot: string): WatchedIndex | undefined {
-  for (const index of changes.indexes) if (index.slot === slot) return index
-  return undefined
 }
 
 interface Registration {
@@ -72,17 +50,10 @@ interface IndexWatches {
 interface LoggedCommit {
   version: number
   changes: ChangeSet
-  /** number of before and after images it holds */
-  size: number
 }
 
 /** How many past commits are remembered to decide whether a read from an older snapshot is stale. */
 const CHANGE_LOG_LENGTH = 64
-/**
- * At most this many before and after images are kept in the log (the newest commit always is):
- * the log holds replaced objects alive, and a read older than the log only wakes at once.
- */
-const CHANGE_LOG_OBJECTS = 16_384
 
 /** The slot name of an index in the registry. */
 export function watchSlot(table: string, index: string): string {
@@ -97,8 +68,6 @@ export function watchSlot(table: string, index: string): string {
 export class WatchRegistry {
   private readonly slots = new Map<string, IndexWatches>()
   private readonly log: LoggedCommit[] = []
-  /** images held by {@link log} */
-  private logSize = 0
   private abandonedFlag = false
   /** the version of the last commit told to {@link notify} */
   private version = 0
@@ -128,7 +97,7 @@ export class WatchRegistry {
       return
     }
     const slot = watchSlot(table, index)
-    if (readVersion < this.version && this.changedSince(readVersion, table, slot, kind, key)) {
+    if (readVersion < this.version && this.changedSince(readVersion, slot, kind, key)) {
       ws.fire('changed')
       return
     }
@@ -164,22 +133,15 @@ export class WatchRegistry {
   /** Records a commit's changes and wakes the watch sets that read any of them. */
   notify(version: number, changes: ChangeSet): void {
     this.version = version
-    let size = 0
-    for (const table of changes.values()) size += table.objects.length
-    this.log.push({ version, changes, size })
-    this.logSize += size
-    while (this.log.length > CHANGE_LOG_LENGTH || (this.log.length > 1 && this.logSize > CHANGE_LOG_OBJECTS)) {
-      this.logSize -= this.log.shift()!.size
-    }
+    this.log.push({ version, changes })
+    if (this.log.length > CHANGE_LOG_LENGTH) this.log.shift()
     if (this.slots.size === 0) return
     const woken = new Set<WatchSet>()
-    for (const table of changes.values()) {
-      for (const index of table.indexes) {
-        const watches = this.slots.get(index.slot)
-        if (watches === undefined) continue
-        // A slot is dropped once its last watch goes, so every match below needs the key.
-        forEachChangedKey(table, index, (key) => collectMatches(watches, key, woken))
-      }
+    for (const [slot, changed] of changes) {
+      const watches = this.slots.get(slot)
+      if (watches === undefined) continue
+      // A slot is dropped once its last watch goes, so every match below needs the joined key.
+      forEachJoined(changed, (key) => collectMatches(watches, key, woken))
     }
     for (const ws of woken) ws.fire('changed')
   }
@@ -195,16 +157,15 @@ export class WatchRegistry {
     this.slots.clear()
   }
 
-  private changedSince(readVersion: number, table: string, slot: string, kind: WatchKind, key: string): boolean {
+  private changedSince(readVersion: number, slot: string, kind: WatchKind, key: string): boolean {
     const oldest = this.log[0]
     // The log no longer reaches back to the read: assume a change (a spurious wake is safe).
     if (oldest === undefined || oldest.version > readVersion + 1) return true
     for (const entry of this.log) {
       if (entry.version <= readVersion) continue
-      const changed = entry.changes.get(table)
-      const index = changed === undefined ? undefined : indexWithSlot(changed, slot)
-      if (index === undefined) continue
-      if (forEachChangedKey(changed!, index, (k) => (kind === 'exact' ? k === key : k.startsWith(key)))) return true
+      const changed = entry.changes.get(slot)
+      if (changed === undefined) continue
+      if (forEachJoined(changed, (k) => (kind === 'exact' ? k === key : k.startsWith(key)))) return true
     }
     return false
   }
