@@ -1,6 +1,6 @@
 import { decodeFirst, encode } from '@nomadic/msgpack'
 import { MalformedMessageError } from '../errors.js'
-import { bool, bytes as fieldBytes, encodeBody, str, uint } from '../wire/messages.js'
+import { bool, bytes as fieldBytes, encodeMessage, str, uint } from '../wire/messages.js'
 import type { Member } from './serf.js'
 
 /** Serf message type bytes (serf 0.9.4 `messageType`), carried inside memberlist user messages. */
@@ -77,7 +77,7 @@ function sortedDeep(v: unknown): unknown {
 
 /** `[type][msgpack body]` with Go field names in sorted order (nested structs too). */
 export function encodeSerf(type: number, fields: Record<string, unknown>): Buffer {
-  return Buffer.concat([Buffer.from([type]), encodeBody(sortedDeep(fields) as Record<string, unknown>)])
+  return encodeMessage(type, sortedDeep(fields) as Record<string, unknown>)
 }
 
 /** Decodes the msgpack body after the type byte. */
@@ -155,7 +155,7 @@ export function encodeNodeFilter(names: string[]): Buffer {
   return Buffer.concat([Buffer.from([FILTER_NODE]), encode(names)])
 }
 export function encodeTagFilter(tag: string, expr: string): Buffer {
-  return Buffer.concat([Buffer.from([FILTER_TAG]), encodeBody({ Tag: tag, Expr: expr })])
+  return encodeMessage(FILTER_TAG, { Expr: expr, Tag: tag })
 }
 
 /** A conflict-resolution answer: what this node knows of the contested name (null: nothing). */
@@ -199,7 +199,7 @@ export function decodeKeyResponse(buf: Buffer): NodeKeyResponse {
 
 /** `[9][relayHeader][inner message]`: a response routed through another member. */
 export function encodeRelay(h: RelayHeader, inner: Buffer): Buffer {
-  return Buffer.concat([Buffer.from([SerfMessageType.relay]), encodeBody({ DestAddr: { IP: h.destIP, Port: h.destPort, Zone: '' }, DestName: h.destName }), inner])
+  return Buffer.concat([encodeMessage(SerfMessageType.relay, { DestAddr: { IP: h.destIP, Port: h.destPort, Zone: '' }, DestName: h.destName }), inner])
 }
 export function decodeRelay(buf: Buffer): { header: RelayHeader; inner: Buffer } {
   const { map, end } = decodeSerfBody(buf)

@@ -21,4 +21,4 @@ export function crc32Table(buf: Uint8Array): number {
 // Every UDP packet to a protocol-5 peer is summed on both ends: the native sum is ~10× faster.
 const native = (zlib as { crc32?: (data: Uint8Array) => number }).crc32
 
-export const crc32: (buf: Uint8Array) => number = typeof native === 'function' ? (buf) => native(buf) : crc32Table
+export const crc32: (buf: Uint8Array) => number = typeof native === 'function' ? native : crc32Table

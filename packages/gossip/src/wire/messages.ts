@@ -139,11 +139,12 @@ const U16 = 0xffff
 
 type SourceFields = Pick<Ping, 'sourceAddr' | 'sourcePort' | 'sourceNode'>
 
-// Source* are `omitempty` in Go: absent when empty, both ways.
+// Source* are `omitempty` in Go: absent when empty, both ways. Added in key order, so a ping's
+// body (Node, SeqNo, Source*) needs no sort.
 function writeSource(out: Record<string, unknown>, p: SourceFields): Record<string, unknown> {
   if (p.sourceAddr !== undefined && p.sourceAddr.length > 0) out.SourceAddr = p.sourceAddr
-  if (p.sourcePort !== undefined && p.sourcePort !== 0) out.SourcePort = p.sourcePort
   if (p.sourceNode !== undefined && p.sourceNode !== '') out.SourceNode = p.sourceNode
+  if (p.sourcePort !== undefined && p.sourcePort !== 0) out.SourcePort = p.sourcePort
   return out
 }
 function readSource<T extends SourceFields>(m: Record<string, unknown>, p: T): T {
